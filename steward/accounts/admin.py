@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import ApiToken, User
+
+
+@admin.register(User)
+class StewardUserAdmin(UserAdmin):
+    # Deactivating a staff member must go through `staff_deactivate` so their open
+    # requests move to a named person (I1); the flag is read-only here for that reason.
+    readonly_fields = ("is_active", "last_login", "date_joined")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "label", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")

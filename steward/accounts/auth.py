@@ -1,0 +1,49 @@
+"""How the API knows who is asking: a bearer token, or the signed-in console session.
+Either way the endpoint receives the acting `StaffMember` as ``request.auth``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from steward.organisations.models import StaffMember
+from steward.organisations.selectors import staff_for_user
+
+from .models import ApiToken
+from .services import token_digest
+
+# Writing last_used_at on every call would turn each read into a write; once a minute is
+# plenty to tell whether a token is still in use.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class StaffBearer(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> StaffMember | None:
+        row = (
+            ApiToken.objects.select_related("user__staff__organisation")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        if row is None or not row.user.is_active:
+            return None
+        staff = staff_for_user(row.user)
+        if staff is None:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        return staff
+
+
+class StaffSession(SessionAuth):
+    """The console's session cookie (CSRF-checked by Ninja for unsafe methods)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return staff_for_user(user) if user else None
+
+
+api_auth = [StaffBearer(), StaffSession()]

@@ -1,0 +1,66 @@
+"""Customers: people, not accounts. No organisation owns a customer; organisations
+hold parts of their record as stewards."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Customer(models.Model):
+    """A person who asks for help."""
+
+    given_name = models.CharField(max_length=150)
+    family_name = models.CharField(max_length=150, blank=True)
+    preferred_name = models.CharField(max_length=150, blank=True, help_text="What they like to be called.")
+    date_of_birth = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=35, default="en", help_text="BCP 47 language tag, e.g. en, cy, ur.")
+    accessibility_needs = models.TextField(blank=True)
+    what_matters_to_me = models.TextField(blank=True)
+    is_vulnerable = models.BooleanField(default=False)
+    # Lower-cased "given family preferred" for name search without functions in WHERE.
+    search_name = models.CharField(max_length=460, db_index=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+    @property
+    def known_as(self) -> str:
+        return self.preferred_name or self.given_name
+
+
+class ContactPoint(models.Model):
+    """One way to reach a customer: an email address, a phone number or a postal address."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        ADDRESS = "address", "Postal address"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_points")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=500)
+    # Email lower-cased, phone digits only (UK 0… written as 44…), postcode without spaces,
+    # upper-cased: what search compares against.
+    normalized = models.CharField(max_length=500, editable=False)
+    postcode = models.CharField(max_length=12, blank=True)
+    is_preferred = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer_id", "kind", "-is_preferred", "id"]
+        indexes = [
+            models.Index(fields=["kind", "normalized"], name="contact_kind_normalized_idx"),
+            models.Index(fields=["postcode"], name="contact_postcode_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"

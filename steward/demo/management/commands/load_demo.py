@@ -1,0 +1,20 @@
+"""Load the demo personas (safe to run again: only missing pieces are created)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from steward.demo.personas import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the named demo world (Northshire Council, Sunrise Care, Mrs Amina Khan…). Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        summary = load_demo()
+        if summary.created:
+            self.stdout.write(f"Demo data loaded ({summary.created} people, customers and needs created).")
+        else:
+            self.stdout.write("Demo data already present; nothing to add.")

@@ -1,0 +1,105 @@
+"""Reads about organisations, teams and staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from steward.errors import NotFound
+
+from .models import Organisation, StaffMember, Team
+
+# A reporting line deeper than this is a data error (a cycle slipped in by hand);
+# stopping keeps a page from looping forever.
+MAX_CHAIN_DEPTH = 20
+
+
+def escalation_chains(people: Iterable[StaffMember]) -> dict[int, list[StaffMember]]:
+    """For each person, the people they answer to, nearest first: supervisor, their
+    supervisor, … up to the head of the organisation. Inactive people are skipped: a
+    customer must be shown someone who can act.
+
+    Walks the reporting lines level by level, one query per level for the whole batch,
+    so a page listing many owners costs a handful of queries, not one per row.
+    """
+    people = list(people)
+    known: dict[int, StaffMember] = {p.pk: p for p in people}
+    frontier = {p.supervisor_id for p in people if p.supervisor_id is not None} - known.keys()
+    depth = 0
+    while frontier and depth < MAX_CHAIN_DEPTH:
+        fetched = list(StaffMember.objects.filter(pk__in=frontier))
+        known.update((s.pk, s) for s in fetched)
+        frontier = {s.supervisor_id for s in fetched if s.supervisor_id is not None} - known.keys()
+        depth += 1
+    chains: dict[int, list[StaffMember]] = {}
+    for person in people:
+        chain: list[StaffMember] = []
+        seen = {person.pk}
+        sup_id = person.supervisor_id
+        while sup_id is not None and sup_id not in seen and sup_id in known and len(seen) <= MAX_CHAIN_DEPTH:
+            seen.add(sup_id)
+            sup = known[sup_id]
+            if sup.is_active:
+                chain.append(sup)
+            sup_id = sup.supervisor_id
+        chains[person.pk] = chain
+    return chains
+
+
+def escalation_chain(staff: StaffMember) -> list[StaffMember]:
+    """The people `staff` answers to, nearest first (see `escalation_chains`)."""
+    return escalation_chains([staff])[staff.pk]
+
+
+def first_active_supervisor(staff: StaffMember) -> StaffMember | None:
+    chain = escalation_chain(staff)
+    return chain[0] if chain else None
+
+
+def staff_for_user(user: object) -> StaffMember | None:
+    """The active staff member behind a signed-in user, or None."""
+    staff = getattr(user, "staff", None) if getattr(user, "is_authenticated", False) else None
+    if isinstance(staff, StaffMember) and staff.is_active:
+        return staff
+    return None
+
+
+def organisation_list() -> QuerySet[Organisation]:
+    return Organisation.objects.order_by("name")
+
+
+def organisation_get(*, organisation_id: int) -> Organisation:
+    try:
+        return Organisation.objects.get(pk=organisation_id)
+    except Organisation.DoesNotExist as exc:
+        raise NotFound(f"There is no organisation with id {organisation_id}.") from exc
+
+
+def team_list(*, organisation_id: int | None = None) -> QuerySet[Team]:
+    qs = Team.objects.select_related("organisation", "lead").order_by("organisation__name", "name")
+    if organisation_id is not None:
+        qs = qs.filter(organisation_id=organisation_id)
+    return qs
+
+
+def team_get(*, team_id: int) -> Team:
+    try:
+        return Team.objects.select_related("organisation", "lead").get(pk=team_id)
+    except Team.DoesNotExist as exc:
+        raise NotFound(f"There is no team with id {team_id}.") from exc
+
+
+def staff_list_visible_to(*, viewer: StaffMember) -> QuerySet[StaffMember]:
+    """Staff of the viewer's own organisation (platform superusers see everyone)."""
+    qs = StaffMember.objects.select_related("user", "team", "supervisor", "organisation")
+    if not viewer.user.is_superuser:
+        qs = qs.filter(organisation_id=viewer.organisation_id)
+    return qs.order_by("display_name", "id")
+
+
+def staff_get(*, staff_id: int) -> StaffMember:
+    try:
+        return StaffMember.objects.select_related("user", "team", "supervisor", "organisation").get(pk=staff_id)
+    except StaffMember.DoesNotExist as exc:
+        raise NotFound(f"There is no staff member with id {staff_id}.") from exc

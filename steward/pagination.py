@@ -1,0 +1,36 @@
+"""Limit/offset pages for API lists: ``{"items": [...], "count": n, "limit": l, "offset": o}``."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.db.models import QuerySet
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from steward.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+class PageParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=settings.STEWARD_PAGE_SIZE, ge=1, le=settings.STEWARD_MAX_PAGE_SIZE)
+    offset: int = Field(default=0, ge=0)
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    count: int
+    limit: int
+    offset: int
+
+
+def page_of(qs: QuerySet[Any], params: PageParams, *, count: bool = True) -> dict[str, Any]:
+    if params.offset > 100_000:
+        raise InvalidInput("That page is too far in; narrow the list instead.", code="offset_too_large")
+    items = list(qs[params.offset : params.offset + params.limit])
+    total = qs.count() if count else len(items)
+    return {"items": items, "count": total, "limit": params.limit, "offset": params.offset}

@@ -1,0 +1,47 @@
+"""The background worker: sweeps every STEWARD_SWEEP_INTERVAL_SECONDS and runs queued
+tasks (notification emails) in between. Run as many as you like: sweeps and tasks are
+idempotent and claim their work row by row."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+
+from steward.requests.services import sla_sweep
+
+from .sweep import describe
+
+
+class Command(BaseCommand):
+    help = "Run the periodic sweeps forever (Ctrl-C to stop); also drains the task queue between sweeps."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=int, default=settings.STEWARD_SWEEP_INTERVAL_SECONDS)
+        parser.add_argument("--once", action="store_true", help="Sweep and drain the queue once, then exit.")
+        parser.add_argument("--no-tasks", action="store_true", help="Only sweep; leave tasks to `db_worker`.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while not stopping:
+            started = time.monotonic()
+            report = sla_sweep()
+            if report.changes or report.problems or options["once"]:
+                self.stdout.write(describe(report))
+            if not options["no_tasks"] and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
+                call_command("db_worker", batch=True, verbosity=0)
+            if options["once"]:
+                return
+            while not stopping and time.monotonic() - started < options["interval"]:
+                time.sleep(0.5)

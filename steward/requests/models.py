@@ -1,0 +1,92 @@
+"""A customer's request, and the one person who answers for it."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .lifecycle import Status
+
+
+class Channel(models.TextChoices):
+    """How the request reached us. Any door is the right door."""
+
+    WEB = "web", "Web"
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    IN_PERSON = "in_person", "In person"
+
+
+class Request(models.Model):
+    """Something a customer asked for.
+
+    An open request always has exactly one owner: a named, active staff member, never a
+    queue (I1). Only the services in ``requests.services`` set ``owner`` or ``status``;
+    the database refuses an ownerless request that is not closed.
+
+    Service clocks: ``first_response_due`` and ``resolution_due`` come from the need's
+    service levels at capture; while the request waits on the customer the clocks pause
+    (``paused_at``) and resume shifted by the pause. ``due_at`` is the next deadline
+    that matters now, kept by the services so queues sort on one indexed column.
+    """
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="requests")
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="requests")
+    need = models.ForeignKey("needs.Need", on_delete=models.PROTECT, related_name="requests")
+    team = models.ForeignKey("organisations.Team", on_delete=models.PROTECT, related_name="requests")
+    owner = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, related_name="owned_requests"
+    )
+    owner_since = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    subject = models.CharField(max_length=200)
+    description = models.TextField(help_text="What the customer said, in their words.")
+    captured_by = models.ForeignKey(
+        "organisations.StaffMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="captured_requests",
+        help_text="The staff member who took it down; empty when the customer asked directly.",
+    )
+
+    first_response_due = models.DateTimeField()
+    resolution_due = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_at"], name="request_owner_queue_idx"),
+            models.Index(fields=["team", "status", "due_at"], name="request_team_queue_idx"),
+            models.Index(fields=["customer", "-created_at"], name="request_customer_idx"),
+            models.Index(fields=["status", "first_response_due"], name="request_first_response_idx"),
+            models.Index(fields=["status", "resolution_due"], name="request_resolution_idx"),
+            models.Index(fields=["status", "resolved_at"], name="request_resolved_idx"),
+        ]
+        constraints = [
+            # I1, in the database too: only a closed request may lack an owner.
+            models.CheckConstraint(
+                condition=models.Q(status=Status.CLOSED) | models.Q(owner__isnull=False),
+                name="open_request_has_owner",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=Status.values), name="request_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED

@@ -1,0 +1,48 @@
+"""Reading requests: the one path through which staff see them."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from steward.errors import NotFound, PermissionDenied
+from steward.organisations.models import StaffMember, Team
+from steward.timeline.selectors import visible_organisation_ids
+
+from .lifecycle import Status
+from .models import Request
+
+OPEN_STATUSES = [Status.OPEN, Status.WAITING, Status.RESOLVED]
+
+
+def requests_visible_to(*, staff: StaffMember) -> QuerySet[Request]:
+    """Requests `staff` may see, with what list pages show already joined in."""
+    return Request.objects.filter(organisation_id__in=visible_organisation_ids(staff=staff)).select_related(
+        "customer", "need", "team", "owner", "organisation"
+    )
+
+
+def request_get_for(*, staff: StaffMember, request_id: int) -> Request:
+    """One request, if `staff` may see it. Not-visible reads as not-found, so the API
+    does not reveal which request numbers exist in other organisations."""
+    try:
+        return requests_visible_to(staff=staff).get(pk=request_id)
+    except Request.DoesNotExist as exc:
+        raise NotFound(f"There is no request #{request_id} that you can see.", code="request_not_found") from exc
+
+
+def _by_due(qs: QuerySet[Request]) -> QuerySet[Request]:
+    # Most urgent first; requests with no running clock (waiting, resolved) after those.
+    return qs.order_by(F("due_at").asc(nulls_last=True), "id")
+
+
+def my_requests(*, staff: StaffMember, statuses: list[str] | None = None) -> QuerySet[Request]:
+    """Requests `staff` answers for, most urgent first."""
+    return _by_due(requests_visible_to(staff=staff).filter(owner=staff, status__in=statuses or OPEN_STATUSES))
+
+
+def team_queue(*, staff: StaffMember, team: Team, statuses: list[str] | None = None) -> QuerySet[Request]:
+    """Every request routed to `team`, most urgent first. Only staff of the team's
+    organisation may look."""
+    if team.organisation_id not in visible_organisation_ids(staff=staff):
+        raise PermissionDenied(f"{team.name} belongs to another organisation.", code="team_not_visible")
+    return _by_due(requests_visible_to(staff=staff).filter(team=team, status__in=statuses or OPEN_STATUSES))

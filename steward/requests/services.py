@@ -1,0 +1,557 @@
+"""Every change to a request happens here, in one transaction with its timeline event.
+
+Nothing else sets ``Request.owner`` or ``Request.status``. Each public function checks
+who is acting and whether the change is allowed, then writes the change and the event
+together, so a refused change leaves nothing behind (I7) and every change leaves a
+trace on the customer's timeline (I4).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from steward.customers.models import Customer
+from steward.errors import Conflict, InvalidInput, PermissionDenied
+from steward.needs.models import Need
+from steward.notifications.models import Notification
+from steward.notifications.services import notification_send
+from steward.organisations.models import StaffMember
+from steward.organisations.selectors import escalation_chain, first_active_supervisor
+from steward.timeline.models import TimelineEvent
+from steward.timeline.services import event_record
+
+from .lifecycle import PLAIN_WORDS, Status, Trigger, check_transition
+from .models import Channel, Request
+from .permissions import can_view, require_work_on
+from .routing import route
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 20_000
+
+
+def _clean_text(value: str, *, what: str, code: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{what} cannot be empty.", code=code)
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters.", code="text_too_long")
+    return value
+
+
+def _require_active(actor: StaffMember) -> None:
+    if not actor.is_active:
+        raise PermissionDenied(f"{actor.display_name} is deactivated.", code="staff_inactive")
+
+
+def _next_due(request: Request) -> datetime | None:
+    """The deadline a queue should sort by right now."""
+    if request.status != Status.OPEN:
+        return None
+    if request.first_responded_at is None:
+        return request.first_response_due
+    return request.resolution_due
+
+
+def _lock(request: Request) -> Request:
+    """Re-read the request under a row lock so concurrent changes queue up."""
+    return (
+        Request.objects.select_for_update(of=("self",))
+        .select_related("customer", "organisation", "need", "team", "owner")
+        .get(pk=request.pk)
+    )
+
+
+def _owner_sentence(owner: StaffMember) -> str:
+    chain = escalation_chain(owner)
+    if not chain:
+        return f"{owner.display_name} is looking after it."
+    return f"{owner.display_name} is looking after it, and answers to {chain[0].display_name}."
+
+
+# --- capture ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_capture(
+    *,
+    customer: Customer,
+    need: Need,
+    channel: str,
+    description: str,
+    actor: StaffMember | None,
+    subject: str = "",
+) -> Request:
+    """Take down a customer's request and give it an owner straight away.
+
+    Any active staff member of any team or organisation may capture any request (any
+    door is the right door); ``actor=None`` means the customer asked directly. Routing
+    picks a named owner in the need's team before the request is saved, so it is never
+    ownerless, not even for a moment.
+    """
+    if actor is not None:
+        _require_active(actor)
+    if channel not in Channel.values:
+        raise InvalidInput(
+            f"Unknown channel {channel!r}; use one of {', '.join(Channel.values)}.", code="unknown_channel"
+        )
+    if not need.is_active:
+        raise InvalidInput(f"“{need.title}” is no longer offered; choose another need.", code="need_inactive")
+    description = _clean_text(description, what="What the customer said", code="description_required")
+    subject = (subject or "").strip()[:200] or need.title
+    decision = route(need=need)
+    now = timezone.now()
+    request = Request(
+        customer=customer,
+        organisation_id=need.organisation_id,
+        need=need,
+        team=decision.team,
+        owner=decision.owner,
+        owner_since=now,
+        status=Status.OPEN,
+        channel=channel,
+        subject=subject,
+        description=description,
+        captured_by=actor,
+        first_response_due=now + timedelta(minutes=need.first_response_minutes),
+        resolution_due=now + timedelta(minutes=need.resolution_minutes),
+        created_at=now,
+    )
+    request.due_at = _next_due(request)
+    request.save()
+    organisation = need.organisation
+    taker = actor.display_name if actor else customer.full_name
+    event_record(
+        customer=customer,
+        organisation=organisation,
+        request=request,
+        kind=TimelineEvent.Kind.CAPTURED,
+        channel=channel,
+        actor=actor,
+        actor_name=taker if actor else f"{customer.full_name} (customer)",
+        summary=(
+            f"{taker} took down a request by {Channel(channel).label.lower()}: “{subject}”."
+            if actor
+            else f"{customer.full_name} asked for help online: “{subject}”."
+        ),
+        body=description,
+        data={"need": need.code, "captured_by_organisation": actor.organisation_id if actor else None},
+        occurred_at=now,
+    )
+    event_record(
+        customer=customer,
+        organisation=organisation,
+        request=request,
+        kind=TimelineEvent.Kind.ROUTED,
+        summary=f"Given to {decision.team.name}. {_owner_sentence(decision.owner)}",
+        data={"team_id": decision.team.pk, "owner_id": decision.owner.pk, "reason": decision.reason},
+        occurred_at=now,
+    )
+    if actor is None or actor.pk != decision.owner.pk:
+        notification_send(
+            recipient=decision.owner,
+            kind=Notification.Kind.OWNER_ASSIGNED,
+            title=f"New request for you: {subject}",
+            body=f"{customer.full_name} needs help: “{need.title}”. First reply due by "
+            f"{timezone.localtime(request.first_response_due):%d %b %H:%M}.",
+            request=request,
+        )
+    return request
+
+
+# --- conversation -------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_add_message(
+    *,
+    request: Request,
+    actor: StaffMember,
+    direction: str,
+    body: str,
+    channel: str,
+) -> TimelineEvent:
+    """Record a message on the request.
+
+    ``direction="out"``: a staff member wrote to the customer; the first one stops the
+    first-response clock. ``direction="in"``: the customer said something (a staff
+    member keys in what was said on the phone); it restarts a request that was waiting
+    on them, and reopens a resolved one within the reopen window.
+    """
+    _require_active(actor)
+    if direction not in {"in", "out"}:
+        raise InvalidInput("A message goes 'in' (from the customer) or 'out' (to them).", code="unknown_direction")
+    if channel not in Channel.values:
+        raise InvalidInput(
+            f"Unknown channel {channel!r}; use one of {', '.join(Channel.values)}.", code="unknown_channel"
+        )
+    body = _clean_text(body, what="A message", code="body_required")
+    request = _lock(request)
+    if not can_view(actor, request):
+        raise PermissionDenied(f"Request #{request.pk} is not visible to you.", code="not_visible")
+    if request.status == Status.CLOSED:
+        raise Conflict(
+            f"Request #{request.pk} is closed; capture a new request so someone answers for it.",
+            code="request_closed",
+        )
+    now = timezone.now()
+    customer = request.customer
+    if direction == "out":
+        require_work_on(actor, request)
+        event = event_record(
+            customer=customer,
+            organisation=request.organisation,
+            request=request,
+            kind=TimelineEvent.Kind.MESSAGE_OUT,
+            channel=channel,
+            actor=actor,
+            summary=f"{actor.display_name} wrote to {customer.known_as}.",
+            body=body,
+            occurred_at=now,
+        )
+        if request.first_responded_at is None:
+            request.first_responded_at = now
+            request.due_at = _next_due(request)
+            request.save(update_fields=["first_responded_at", "due_at", "updated_at"])
+        return event
+
+    event = event_record(
+        customer=customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.MESSAGE_IN,
+        channel=channel,
+        actor=actor,
+        actor_name=f"{customer.full_name} (customer)",
+        summary=f"{customer.known_as} said (by {Channel(channel).label.lower()}, noted by {actor.display_name}).",
+        body=body,
+        data={"recorded_by": actor.pk},
+        occurred_at=now,
+    )
+    if request.status == Status.WAITING:
+        _transition(request, Status.OPEN, Trigger.CUSTOMER_REPLY, actor=None, reason="The customer replied.", now=now)
+    elif request.status == Status.RESOLVED:
+        window = timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+        if request.resolved_at is not None and now - request.resolved_at > window:
+            raise Conflict(
+                f"Request #{request.pk} was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
+                "capture a new request so someone answers for it.",
+                code="reopen_window_passed",
+            )
+        _transition(
+            request, Status.OPEN, Trigger.CUSTOMER_REPLY, actor=None,
+            reason="The customer replied after it was resolved, so it is open again.", now=now,
+        )
+    return event
+
+
+@transaction.atomic
+def request_add_note(
+    *, request: Request, actor: StaffMember, body: str, corrects: TimelineEvent | None = None
+) -> TimelineEvent:
+    """An internal note for colleagues (not shown to the customer). With ``corrects``,
+    the note is a correction of an earlier event: the earlier one stays as it was (I4)."""
+    _require_active(actor)
+    body = _clean_text(body, what="A note", code="body_required")
+    request = _lock(request)
+    if not can_view(actor, request):
+        raise PermissionDenied(f"Request #{request.pk} is not visible to you.", code="not_visible")
+    if corrects is not None:
+        if corrects.request_id != request.pk:
+            raise InvalidInput("A correction must refer to an event on the same request.", code="correction_mismatch")
+        return event_record(
+            customer=request.customer,
+            organisation=request.organisation,
+            request=request,
+            kind=TimelineEvent.Kind.CORRECTION,
+            actor=actor,
+            summary=f"{actor.display_name} corrected an earlier entry ({corrects.summary[:120]}).",
+            body=body,
+            is_internal=corrects.is_internal,
+            corrects=corrects,
+        )
+    return event_record(
+        customer=request.customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.NOTE,
+        actor=actor,
+        summary=f"{actor.display_name} added a note.",
+        body=body,
+        is_internal=True,
+    )
+
+
+# --- status -------------------------------------------------------------------------
+
+
+def _transition(
+    request: Request, target: str, trigger: Trigger, *, actor: StaffMember | None, reason: str, now: datetime
+) -> None:
+    """Move a locked request to `target`, keeping the service clocks right, and record it."""
+    previous = request.status
+    check_transition(previous, target, trigger)
+    fields = ["status", "due_at", "updated_at"]
+    if target == Status.WAITING:
+        request.paused_at = now
+        fields.append("paused_at")
+    if previous == Status.WAITING and request.paused_at is not None:
+        # Waiting on the customer does not count against us: shift the clocks by the pause.
+        paused_for = now - request.paused_at
+        request.resolution_due += paused_for
+        fields.append("resolution_due")
+        if request.first_responded_at is None:
+            request.first_response_due += paused_for
+            fields.append("first_response_due")
+        request.paused_at = None
+        fields.append("paused_at")
+    if target == Status.RESOLVED:
+        request.resolved_at = now
+        fields.append("resolved_at")
+    if previous == Status.RESOLVED and target == Status.OPEN:
+        request.reopen_count += 1
+        request.resolved_at = None
+        fields += ["reopen_count", "resolved_at"]
+    if target == Status.CLOSED:
+        request.closed_at = now
+        fields.append("closed_at")
+    request.status = target
+    request.due_at = _next_due(request)
+    request.save(update_fields=fields)
+    who = actor.display_name if actor else "Steward"
+    event_record(
+        customer=request.customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        summary=f"{who} marked the request as {PLAIN_WORDS[Status(target)]}. {reason}".strip(),
+        data={"from": previous, "to": target, "trigger": trigger.value, "reason": reason},
+        occurred_at=now,
+    )
+
+
+@transaction.atomic
+def request_change_status(*, request: Request, status: str, actor: StaffMember, reason: str = "") -> Request:
+    """A staff member moves the request along its lifecycle (see `lifecycle.TRANSITIONS`)."""
+    _require_active(actor)
+    request = _lock(request)
+    if not can_view(actor, request):
+        raise PermissionDenied(f"Request #{request.pk} is not visible to you.", code="not_visible")
+    require_work_on(actor, request)
+    _transition(request, status, Trigger.STAFF, actor=actor, reason=reason.strip()[:500], now=timezone.now())
+    return request
+
+
+# --- ownership ----------------------------------------------------------------------
+
+
+def _change_owner(request: Request, new_owner: StaffMember, *, actor: StaffMember | None, reason: str) -> None:
+    """Give a locked request to `new_owner` and say why on the timeline."""
+    if not new_owner.is_active:
+        raise InvalidInput(f"{new_owner.display_name} is deactivated.", code="staff_inactive")
+    previous = request.owner
+    now = timezone.now()
+    request.owner = new_owner
+    request.owner_since = now
+    request.save(update_fields=["owner", "owner_since", "updated_at"])
+    event_record(
+        customer=request.customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.OWNER_CHANGED,
+        actor=actor,
+        summary=(
+            f"{new_owner.display_name} now looks after this request"
+            f"{' instead of ' + previous.display_name if previous else ''}. {reason}"
+        ).strip(),
+        data={"from_owner": previous.pk if previous else None, "to_owner": new_owner.pk, "reason": reason},
+        occurred_at=now,
+    )
+    notification_send(
+        recipient=new_owner,
+        kind=Notification.Kind.OWNER_ASSIGNED,
+        title=f"Request #{request.pk} is now yours: {request.subject}",
+        body=reason,
+        request=request,
+    )
+
+
+def requests_move_from_departing(
+    *, departing: StaffMember, successor: StaffMember, actor: StaffMember | None, reason: str
+) -> int:
+    """Move every request a departing person owns and that is not closed to `successor`.
+    Called by `staff_deactivate` inside its transaction. Closed requests keep the name of
+    who last answered for them: that is history, not work."""
+    moved = 0
+    ids = list(Request.objects.filter(owner=departing).exclude(status=Status.CLOSED).order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        request = _lock(Request(pk=pk))
+        _change_owner(
+            request,
+            successor,
+            actor=actor,
+            reason=f"{departing.display_name} is no longer available ({reason}).",
+        )
+        moved += 1
+    return moved
+
+
+# --- sweeps -------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did; printed by `manage.py sweep` and the worker."""
+
+    at: datetime
+    repaired_owners: int = 0
+    first_response_breaches: int = 0
+    resolution_breaches: int = 0
+    closed_after_window: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return self.repaired_owners + self.first_response_breaches + self.resolution_breaches + self.closed_after_window
+
+
+SWEEP_BATCH = 500
+
+
+def _escalate_breach(request: Request, *, which: str, due: datetime, at: datetime) -> None:
+    owner = request.owner
+    assert owner is not None  # open requests always have one (I1, DB constraint)
+    target = first_active_supervisor(owner) or owner
+    label = "first reply" if which == "first_response" else "resolution"
+    due_local = timezone.localtime(due)
+    event_record(
+        customer=request.customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.BREACHED,
+        summary=f"The {label} was due by {due_local:%d %b %Y %H:%M} and was missed.",
+        data={"which": which, "due": due.isoformat(), "swept_at": at.isoformat()},
+    )
+    if target.pk == owner.pk:
+        summary = f"{owner.display_name} heads {request.organisation.name}, so the missed {label} stays with them."
+    else:
+        summary = f"Escalated to {target.display_name}, who {owner.display_name} answers to."
+    event_record(
+        customer=request.customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.ESCALATED,
+        summary=summary,
+        data={"which": which, "escalated_to": target.pk, "owner": owner.pk},
+    )
+    notification_send(
+        recipient=target,
+        kind=Notification.Kind.BREACH_ESCALATED,
+        title=f"Missed {label}: request #{request.pk} owned by {owner.display_name}",
+        body=(
+            f"{request.customer.full_name}'s request “{request.subject}” missed its {label} "
+            f"(due {due_local:%d %b %Y %H:%M}). {owner.display_name} owns it and answers to you."
+        ),
+        request=request,
+    )
+
+
+def _sweep_breaches(*, at: datetime, which: str) -> int:
+    due_field = f"{which}_due"
+    breached_field = f"{which}_breached_at"
+    filters = {"status": Status.OPEN, f"{due_field}__lt": at, f"{breached_field}__isnull": True}
+    if which == "first_response":
+        filters["first_responded_at__isnull"] = True
+    ids = list(Request.objects.filter(**filters).order_by(due_field).values_list("pk", flat=True)[:SWEEP_BATCH])
+    count = 0
+    for pk in ids:
+        with transaction.atomic():
+            # Claiming with a conditional update makes the sweep idempotent, also when
+            # two workers sweep at once: only one of them gets 1 back.
+            claimed = Request.objects.filter(pk=pk, **filters).update(**{breached_field: at})
+            if not claimed:
+                continue
+            request = _lock(Request(pk=pk))
+            _escalate_breach(request, which=which, due=getattr(request, due_field), at=at)
+            count += 1
+    return count
+
+
+def _repair_orphans(report: SweepReport) -> None:
+    """I1 must hold; if an owner was deactivated behind the services' back (say in the
+    database directly), hand their requests to the nearest active manager and say so."""
+    ids = list(
+        Request.objects.exclude(status=Status.CLOSED)
+        .filter(owner__is_active=False)
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            request = _lock(Request(pk=pk))
+            owner = request.owner
+            if owner is None or owner.is_active:
+                continue
+            successor = first_active_supervisor(owner)
+            if successor is None:
+                successor = (
+                    StaffMember.objects.filter(
+                        organisation_id=request.organisation_id, is_active=True, supervisor__isnull=True
+                    )
+                    .order_by("id")
+                    .first()
+                )
+            if successor is None:
+                report.problems.append(f"Request #{pk}: its owner is inactive and nobody at the organisation can take it.")
+                logger.error("request %s has an inactive owner and no successor", pk)
+                continue
+            logger.warning("request %s had inactive owner %s; moving to %s", pk, owner.pk, successor.pk)
+            _change_owner(
+                request,
+                successor,
+                actor=None,
+                reason=f"{owner.display_name} is no longer active, so the request moved to their manager.",
+            )
+            report.repaired_owners += 1
+
+
+def _close_after_window(*, at: datetime) -> int:
+    cutoff = at - timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+    ids = list(
+        Request.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    count = 0
+    for pk in ids:
+        with transaction.atomic():
+            request = _lock(Request(pk=pk))
+            if request.status != Status.RESOLVED or request.resolved_at is None or request.resolved_at >= cutoff:
+                continue
+            _transition(
+                request,
+                Status.CLOSED,
+                Trigger.SWEEP,
+                actor=None,
+                reason=f"Nobody replied within {settings.STEWARD_REOPEN_WINDOW_DAYS} days of it being resolved.",
+                now=timezone.now(),
+            )
+            count += 1
+    return count
+
+
+def sla_sweep(*, at: datetime | None = None) -> SweepReport:
+    """One pass of the periodic checks, as of `at` (default now). Idempotent: running it
+    twice at the same time changes nothing the second time. Each request is handled in
+    its own transaction, so an interrupted sweep keeps what it finished."""
+    at = at or timezone.now()
+    report = SweepReport(at=at)
+    _repair_orphans(report)
+    report.first_response_breaches = _sweep_breaches(at=at, which="first_response")
+    report.resolution_breaches = _sweep_breaches(at=at, which="resolution")
+    report.closed_after_window = _close_after_window(at=at)
+    return report

@@ -1,0 +1,8 @@
+import pytest
+
+from .factories import World, make_world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return make_world()

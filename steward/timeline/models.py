@@ -1,0 +1,94 @@
+"""The customer's timeline: one append-only stream of everything that happened, across
+requests, channels, teams and organisations. "Tell it once" rests on it."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove a timeline event (I4)."""
+
+
+class TimelineEventQuerySet(models.QuerySet["TimelineEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Timeline events are never changed; record a correction instead.")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("Timeline events are never deleted.")
+
+
+class TimelineEvent(models.Model):
+    """One thing that happened in a customer's story.
+
+    Append-only (I4): the model refuses updates and deletes, and database triggers refuse
+    them too. A mistake is fixed by a new event whose ``corrects`` points at the old one.
+    Names are copied in (``actor_name``, ``summary``) so reading a timeline is one indexed
+    query on ``(customer, occurred_at)`` with no joins, and so the story still reads
+    correctly after people change teams or leave.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMER_REGISTERED = "customer_registered", "Customer registered"
+        CAPTURED = "captured", "Request captured"
+        ROUTED = "routed", "Routed"
+        MESSAGE_IN = "message_in", "Message from the customer"
+        MESSAGE_OUT = "message_out", "Message to the customer"
+        NOTE = "note", "Internal note"
+        CORRECTION = "correction", "Correction"
+        OWNER_CHANGED = "owner_changed", "Owner changed"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        BREACHED = "breached", "Service level breached"
+        ESCALATED = "escalated", "Escalated"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web"
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        IN_PERSON = "in_person", "In person"
+        SYSTEM = "system", "Steward"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="timeline")
+    # The organisation whose work this event records: who may see it before the customer
+    # issues grants to others (see timeline.selectors).
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    request = models.ForeignKey(
+        "requests.Request", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.SYSTEM)
+    actor = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=300, help_text="Who did it, as the customer should read it.")
+    summary = models.CharField(max_length=500, help_text="One plain sentence about what happened.")
+    body = models.TextField(blank=True, help_text="What was said, for messages and notes.")
+    is_internal = models.BooleanField(default=False, help_text="Staff-only note, not shown to the customer.")
+    data = models.JSONField(default=dict, blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    occurred_at = models.DateTimeField(db_index=False)
+
+    objects = TimelineEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer_recent_idx"),
+            models.Index(fields=["request", "-occurred_at"], name="timeline_request_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.summary}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Timeline events are never changed; record a correction instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Timeline events are never deleted.")

@@ -1,0 +1,29 @@
+"""Reading a customer's timeline: the one path through which staff see the story."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from steward.organisations.models import StaffMember
+
+from .models import TimelineEvent
+
+
+def visible_organisation_ids(*, staff: StaffMember) -> list[int]:
+    """Organisations whose timeline entries `staff` may read.
+
+    First version: only their own organisation. The consent work (customer-issued
+    grants) widens this set here, and only here.
+    """
+    return [staff.organisation_id]
+
+
+def timeline_for_customer(*, customer_id: int, staff: StaffMember) -> QuerySet[TimelineEvent]:
+    """The customer's story as `staff` may see it, newest first. One indexed query."""
+    return TimelineEvent.objects.filter(
+        customer_id=customer_id, organisation_id__in=visible_organisation_ids(staff=staff)
+    ).order_by("-occurred_at", "-id")
+
+
+def timeline_for_request(*, request_id: int) -> QuerySet[TimelineEvent]:
+    return TimelineEvent.objects.filter(request_id=request_id).order_by("-occurred_at", "-id")
