@@ -53,8 +53,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if REQUIRE_POSTGRES:
         config.hook.pytest_deselected(items=pg_only)
         items[:] = [i for i in items if not i.get_closest_marker("postgres")]
-        print(f"\nsteward: {len(pg_only)} PostgreSQL-only tests deselected from this SQLite pass; "
-              "they run in the PostgreSQL pass.")
+        print(
+            f"\nsteward: {len(pg_only)} PostgreSQL-only tests deselected from this SQLite pass; "
+            "they run in the PostgreSQL pass."
+        )
         return
     reason = "needs PostgreSQL: run `make test DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`"
     for item in pg_only:
@@ -116,7 +118,9 @@ class ApiCaller:
 
     def post(self, path: str, body: Any = None, *, as_: Any) -> Any:
         return self.client.post(
-            "/api/v1" + path, body if body is not None else {}, content_type="application/json",
+            "/api/v1" + path,
+            body if body is not None else {},
+            content_type="application/json",
             headers=self._headers(as_),
         )
 

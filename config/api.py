@@ -61,7 +61,9 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(
-        request, 401, "not_authenticated",
+        request,
+        401,
+        "not_authenticated",
         "Sign in first: send 'Authorization: Bearer <token>' with an active staff member's token.",
     )
 

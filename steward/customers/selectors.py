@@ -20,7 +20,9 @@ from .models import ContactPoint, Customer
 
 
 def _with_contacts(qs: QuerySet[Customer]) -> QuerySet[Customer]:
-    return qs.prefetch_related(Prefetch("contact_points", queryset=ContactPoint.objects.order_by("kind", "-is_preferred", "id")))
+    return qs.prefetch_related(
+        Prefetch("contact_points", queryset=ContactPoint.objects.order_by("kind", "-is_preferred", "id"))
+    )
 
 
 def customer_get(*, customer_id: int) -> Customer:

@@ -30,8 +30,11 @@ ADMIN_USERNAME = "admin"
 
 # organisation name, kind, teams
 ORGANISATIONS = [
-    ("Northshire Council", Organisation.Kind.COUNCIL,
-     ["Executive", "Commissioning", "Customer Contact", "Adult Social Care", "Housing", "Council Tax"]),
+    (
+        "Northshire Council",
+        Organisation.Kind.COUNCIL,
+        ["Executive", "Commissioning", "Customer Contact", "Adult Social Care", "Housing", "Council Tax"],
+    ),
     ("Sunrise Care", Organisation.Kind.CARE_PROVIDER, ["Management", "Care Coordination"]),
     ("CheapCare Ltd", Organisation.Kind.CARE_PROVIDER, ["Management", "Care Coordination"]),
 ]
@@ -52,17 +55,67 @@ class Person:
 
 STAFF = [
     # Northshire Council
-    Person("helen.carter", "Helen", "Carter", "Northshire Council", "Executive", "Chief Executive", None, org_admin=True),
-    Person("marcus.bell", "Marcus", "Bell", "Northshire Council", "Executive", "Director of Adult Social Care", "helen.carter"),
-    Person("priya.shah", "Priya", "Shah", "Northshire Council", "Adult Social Care", "Team Lead, Adult Social Care", "marcus.bell", lead=True),
+    Person(
+        "helen.carter", "Helen", "Carter", "Northshire Council", "Executive", "Chief Executive", None, org_admin=True
+    ),
+    Person(
+        "marcus.bell",
+        "Marcus",
+        "Bell",
+        "Northshire Council",
+        "Executive",
+        "Director of Adult Social Care",
+        "helen.carter",
+    ),
+    Person(
+        "priya.shah",
+        "Priya",
+        "Shah",
+        "Northshire Council",
+        "Adult Social Care",
+        "Team Lead, Adult Social Care",
+        "marcus.bell",
+        lead=True,
+    ),
     Person("tom.reid", "Tom", "Reid", "Northshire Council", "Adult Social Care", "Care Coordinator", "priya.shah"),
-    Person("grace.okafor", "Grace", "Okafor", "Northshire Council", "Adult Social Care", "Care Coordinator", "priya.shah"),
-    Person("rachel.green", "Rachel", "Green", "Northshire Council", "Commissioning", "Commissioner", "marcus.bell", lead=True),
-    Person("nadia.hussain", "Nadia", "Hussain", "Northshire Council", "Customer Contact", "Customer Contact Lead", "helen.carter", lead=True),
+    Person(
+        "grace.okafor", "Grace", "Okafor", "Northshire Council", "Adult Social Care", "Care Coordinator", "priya.shah"
+    ),
+    Person(
+        "rachel.green",
+        "Rachel",
+        "Green",
+        "Northshire Council",
+        "Commissioning",
+        "Commissioner",
+        "marcus.bell",
+        lead=True,
+    ),
+    Person(
+        "nadia.hussain",
+        "Nadia",
+        "Hussain",
+        "Northshire Council",
+        "Customer Contact",
+        "Customer Contact Lead",
+        "helen.carter",
+        lead=True,
+    ),
     Person("dan.evans", "Dan", "Evans", "Northshire Council", "Customer Contact", "Call Handler", "nadia.hussain"),
-    Person("owen.price", "Owen", "Price", "Northshire Council", "Housing", "Housing Team Lead", "helen.carter", lead=True),
+    Person(
+        "owen.price", "Owen", "Price", "Northshire Council", "Housing", "Housing Team Lead", "helen.carter", lead=True
+    ),
     Person("lucy.ward", "Lucy", "Ward", "Northshire Council", "Housing", "Housing Officer", "owen.price"),
-    Person("ben.taylor", "Ben", "Taylor", "Northshire Council", "Council Tax", "Council Tax Team Lead", "helen.carter", lead=True),
+    Person(
+        "ben.taylor",
+        "Ben",
+        "Taylor",
+        "Northshire Council",
+        "Council Tax",
+        "Council Tax Team Lead",
+        "helen.carter",
+        lead=True,
+    ),
     Person("chloe.martin", "Chloe", "Martin", "Northshire Council", "Council Tax", "Revenues Officer", "ben.taylor"),
     # Sunrise Care
     Person("sam.osei", "Sam", "Osei", "Sunrise Care", "Management", "Registered Manager", None, org_admin=True),
@@ -75,22 +128,78 @@ STAFF = [
 
 # organisation, team, code, title, description, first response (min), resolution (min)
 NEEDS = [
-    ("Northshire Council", "Adult Social Care", "carer-did-not-come", "My carer didn't come",
-     "A home-care visit was missed or very late.", 60, 24 * 60),
-    ("Northshire Council", "Adult Social Care", "need-more-help-at-home", "I need more help at home",
-     "Getting up, washing, meals, getting to bed.", 24 * 60, 14 * 24 * 60),
-    ("Northshire Council", "Housing", "repair-needed", "Something in my home needs repairing",
-     "Heating, leaks, damp, broken doors or windows.", 8 * 60, 7 * 24 * 60),
-    ("Northshire Council", "Housing", "moving-house", "I'm moving house", "Tell us once; we update every service.",
-     24 * 60, 5 * 24 * 60),
-    ("Northshire Council", "Council Tax", "cant-pay-bill", "I can't pay this bill",
-     "Payment plans, discounts and support.", 24 * 60, 10 * 24 * 60),
-    ("Sunrise Care", "Care Coordination", "change-visit-time", "I want my visit at a different time",
-     "Earlier or later visits, or a different day.", 4 * 60, 3 * 24 * 60),
-    ("Sunrise Care", "Care Coordination", "worried-about-care", "I'm worried about my care",
-     "Anything about the care you receive.", 2 * 60, 5 * 24 * 60),
-    ("CheapCare Ltd", "Care Coordination", "change-visit-time", "I want my visit at a different time",
-     "Earlier or later visits, or a different day.", 4 * 60, 3 * 24 * 60),
+    (
+        "Northshire Council",
+        "Adult Social Care",
+        "carer-did-not-come",
+        "My carer didn't come",
+        "A home-care visit was missed or very late.",
+        60,
+        24 * 60,
+    ),
+    (
+        "Northshire Council",
+        "Adult Social Care",
+        "need-more-help-at-home",
+        "I need more help at home",
+        "Getting up, washing, meals, getting to bed.",
+        24 * 60,
+        14 * 24 * 60,
+    ),
+    (
+        "Northshire Council",
+        "Housing",
+        "repair-needed",
+        "Something in my home needs repairing",
+        "Heating, leaks, damp, broken doors or windows.",
+        8 * 60,
+        7 * 24 * 60,
+    ),
+    (
+        "Northshire Council",
+        "Housing",
+        "moving-house",
+        "I'm moving house",
+        "Tell us once; we update every service.",
+        24 * 60,
+        5 * 24 * 60,
+    ),
+    (
+        "Northshire Council",
+        "Council Tax",
+        "cant-pay-bill",
+        "I can't pay this bill",
+        "Payment plans, discounts and support.",
+        24 * 60,
+        10 * 24 * 60,
+    ),
+    (
+        "Sunrise Care",
+        "Care Coordination",
+        "change-visit-time",
+        "I want my visit at a different time",
+        "Earlier or later visits, or a different day.",
+        4 * 60,
+        3 * 24 * 60,
+    ),
+    (
+        "Sunrise Care",
+        "Care Coordination",
+        "worried-about-care",
+        "I'm worried about my care",
+        "Anything about the care you receive.",
+        2 * 60,
+        5 * 24 * 60,
+    ),
+    (
+        "CheapCare Ltd",
+        "Care Coordination",
+        "change-visit-time",
+        "I want my visit at a different time",
+        "Earlier or later visits, or a different day.",
+        4 * 60,
+        3 * 24 * 60,
+    ),
 ]
 
 
@@ -112,17 +221,43 @@ class CustomerPersona:
 
 CUSTOMERS = [
     CustomerPersona(
-        "amina.khan@example.org", "Amina", "Khan", "Mrs Khan", date(1942, 3, 14), True,
+        "amina.khan@example.org",
+        "Amina",
+        "Khan",
+        "Mrs Khan",
+        date(1942, 3, 14),
+        True,
         "Being helped into bed at about 9pm, not at 7. Seeing the same carer. My daughter Sara knows everything.",
-        "Hard of hearing: please phone Sara or write.", "01632 960111", "12 Mill Lane, Northshire", "NS1 4AB", "en",
+        "Hard of hearing: please phone Sara or write.",
+        "01632 960111",
+        "12 Mill Lane, Northshire",
+        "NS1 4AB",
+        "en",
     ),
     CustomerPersona(
-        "sara.khan@example.org", "Sara", "Khan", "", date(1975, 8, 2), False,
-        "Being kept in the loop about Mum.", "", "07700 900123", "4 Station Road, Northshire", "NS2 7CD",
+        "sara.khan@example.org",
+        "Sara",
+        "Khan",
+        "",
+        date(1975, 8, 2),
+        False,
+        "Being kept in the loop about Mum.",
+        "",
+        "07700 900123",
+        "4 Station Road, Northshire",
+        "NS2 7CD",
     ),
     CustomerPersona(
-        "george.wilson@example.org", "George", "Wilson", "", date(1950, 1, 20), False,
-        "Paying what I owe without being chased every week.", "", "01632 960222", "8 Oak Street, Northshire",
+        "george.wilson@example.org",
+        "George",
+        "Wilson",
+        "",
+        date(1950, 1, 20),
+        False,
+        "Paying what I owe without being chased every week.",
+        "",
+        "01632 960222",
+        "8 Oak Street, Northshire",
         "NS3 1EF",
     ),
 ]
@@ -173,8 +308,9 @@ def _ensure_staff(orgs: dict[str, Organisation]) -> dict[str, StaffMember]:
 
 def _ensure_admin() -> None:
     if not User.objects.filter(username=ADMIN_USERNAME).exists():
-        User.objects.create_superuser(ADMIN_USERNAME, "admin@steward.example", DEMO_PASSWORD, first_name="Site",
-                                      last_name="Administrator")
+        User.objects.create_superuser(
+            ADMIN_USERNAME, "admin@steward.example", DEMO_PASSWORD, first_name="Site", last_name="Administrator"
+        )
 
 
 def _ensure_needs(orgs: dict[str, Organisation]) -> None:
@@ -182,8 +318,14 @@ def _ensure_needs(orgs: dict[str, Organisation]) -> None:
         org = orgs[org_name]
         if not org.needs.filter(code=code).exists():
             need_create(
-                organisation=org, team=org.teams.get(name=team_name), code=code, title=title, description=desc,
-                first_response_minutes=first, resolution_minutes=resolution, actor=None,
+                organisation=org,
+                team=org.teams.get(name=team_name),
+                code=code,
+                title=title,
+                description=desc,
+                first_response_minutes=first,
+                resolution_minutes=resolution,
+                actor=None,
             )
 
 
@@ -191,13 +333,22 @@ def _ensure_customers(people: dict[str, StaffMember]) -> dict[str, Customer]:
     customers: dict[str, Customer] = {}
     registrar = people["dan.evans"]
     for c in CUSTOMERS:
-        point = ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, normalized=c.key).select_related("customer").first()
+        point = (
+            ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, normalized=c.key)
+            .select_related("customer")
+            .first()
+        )
         if point is not None:
             customers[c.key] = point.customer
             continue
         customers[c.key] = customer_create(
-            given_name=c.given, family_name=c.family, preferred_name=c.preferred, date_of_birth=c.born,
-            language=c.language, accessibility_needs=c.accessibility, what_matters_to_me=c.what_matters,
+            given_name=c.given,
+            family_name=c.family,
+            preferred_name=c.preferred,
+            date_of_birth=c.born,
+            language=c.language,
+            accessibility_needs=c.accessibility,
+            what_matters_to_me=c.what_matters,
             is_vulnerable=c.vulnerable,
             contact_points=[
                 ContactPointData(kind="email", value=c.key, is_preferred=False),

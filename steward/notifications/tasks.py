@@ -16,7 +16,10 @@ def notification_email(notification_id: int) -> bool:
     """Email one notification to its recipient; returns whether an email went out."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update().select_related("recipient__user").filter(pk=notification_id).first()
+            Notification.objects.select_for_update()
+            .select_related("recipient__user")
+            .filter(pk=notification_id)
+            .first()
         )
         if notification is None or notification.emailed_at is not None:
             return False

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
-from steward.errors import InvalidInput
+from steward.errors import InvalidInput, NotFound
 from steward.pagination import Page, PageParams, page_of
 
 from . import selectors, services
@@ -134,7 +134,10 @@ def _same_org_staff(actor: StaffMember, staff_id: int | None, *, field: str) -> 
         return None
     staff = selectors.staff_get(staff_id=staff_id)
     if staff.organisation_id != actor.organisation_id and not actor.user.is_superuser:
-        raise InvalidInput(f"{field}: there is no staff member {staff_id} in your organisation.", code="unknown_staff")
+        message = f"There is no staff member {staff_id} in your organisation."
+        if field == "staff_id":  # the address itself: read as not found, like any unknown id
+            raise NotFound(message, code="staff_not_found")
+        raise InvalidInput(f"{field}: {message}", code="unknown_staff")
     return staff
 
 

@@ -89,9 +89,7 @@ class StaffMember(models.Model):
         ordering = ["display_name"]
         indexes = [models.Index(fields=["team", "is_active"], name="staff_team_active_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(supervisor=models.F("id")), name="staff_not_own_supervisor"
-            ),
+            models.CheckConstraint(condition=~models.Q(supervisor=models.F("id")), name="staff_not_own_supervisor"),
         ]
 
     def __str__(self) -> str:

@@ -132,7 +132,9 @@ def staff_create(
 
 
 @transaction.atomic
-def staff_set_supervisor(*, staff: StaffMember, supervisor: StaffMember | None, actor: StaffMember | None) -> StaffMember:
+def staff_set_supervisor(
+    *, staff: StaffMember, supervisor: StaffMember | None, actor: StaffMember | None
+) -> StaffMember:
     if actor is not None:
         require_org_admin(actor, staff.organisation)
     _check_supervisor(staff_org_id=staff.organisation_id, supervisor=supervisor, staff=staff)
@@ -156,13 +158,16 @@ def staff_deactivate(
     from steward.requests.services import requests_move_from_departing  # requests builds on staff
 
     staff = StaffMember.objects.select_for_update().select_related("user", "organisation").get(pk=staff.pk)
-    if actor is not None and actor.pk != staff.pk:
-        if not (actor in escalation_chain(staff) or is_platform_admin(actor) or
-                (actor.is_org_admin and actor.organisation_id == staff.organisation_id)):
-            raise PermissionDenied(
-                f"Only {staff.display_name}'s managers or an administrator can deactivate them.",
-                code="not_allowed_to_deactivate",
-            )
+    allowed = actor is None or (
+        actor in escalation_chain(staff)
+        or is_platform_admin(actor)
+        or (actor.is_org_admin and actor.organisation_id == staff.organisation_id)
+    )
+    if not allowed:
+        raise PermissionDenied(
+            f"Only {staff.display_name}'s managers or an administrator can deactivate them.",
+            code="not_allowed_to_deactivate",
+        )
     if not staff.is_active:
         raise Conflict(f"{staff.display_name} is already deactivated.", code="already_inactive")
     if not reason.strip():
@@ -173,7 +178,9 @@ def staff_deactivate(
         if successor.pk == staff.pk or not successor.is_active:
             raise InvalidInput("The successor must be another active staff member.", code="successor_invalid")
         if successor.organisation_id != staff.organisation_id:
-            raise InvalidInput("The successor must work for the same organisation.", code="successor_other_organisation")
+            raise InvalidInput(
+                "The successor must work for the same organisation.", code="successor_other_organisation"
+            )
     reports = list(staff.direct_reports.filter(is_active=True))
     has_open = staff.owned_requests.exclude(status="closed").exists()
     if successor is None and (reports or has_open):

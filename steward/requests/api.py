@@ -215,4 +215,4 @@ def request_timeline(request: HttpRequest, request_id: int, page: Query[PagePara
     return result
 
 
-__all__ = ["router", "Channel"]
+__all__ = ["Channel", "router"]

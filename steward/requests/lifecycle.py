@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from django.db import models
 
@@ -23,7 +23,7 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class Trigger(str, Enum):
+class Trigger(StrEnum):
     """What causes a move: a staff member deciding, the customer replying, or the sweep."""
 
     STAFF = "staff"

@@ -245,8 +245,12 @@ def request_add_message(
                 code="reopen_window_passed",
             )
         _transition(
-            request, Status.OPEN, Trigger.CUSTOMER_REPLY, actor=None,
-            reason="The customer replied after it was resolved, so it is open again.", now=now,
+            request,
+            Status.OPEN,
+            Trigger.CUSTOMER_REPLY,
+            actor=None,
+            reason="The customer replied after it was resolved, so it is open again.",
+            now=now,
         )
     return event
 
@@ -390,7 +394,12 @@ def requests_move_from_departing(
     Called by `staff_deactivate` inside its transaction. Closed requests keep the name of
     who last answered for them: that is history, not work."""
     moved = 0
-    ids = list(Request.objects.filter(owner=departing).exclude(status=Status.CLOSED).order_by("pk").values_list("pk", flat=True))
+    ids = list(
+        Request.objects.filter(owner=departing)
+        .exclude(status=Status.CLOSED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for pk in ids:
         request = _lock(Request(pk=pk))
         _change_owner(
@@ -508,7 +517,9 @@ def _repair_orphans(report: SweepReport) -> None:
                     .first()
                 )
             if successor is None:
-                report.problems.append(f"Request #{pk}: its owner is inactive and nobody at the organisation can take it.")
+                report.problems.append(
+                    f"Request #{pk}: its owner is inactive and nobody at the organisation can take it."
+                )
                 logger.error("request %s has an inactive owner and no successor", pk)
                 continue
             logger.warning("request %s had inactive owner %s; moving to %s", pk, owner.pk, successor.pk)
@@ -524,7 +535,9 @@ def _repair_orphans(report: SweepReport) -> None:
 def _close_after_window(*, at: datetime) -> int:
     cutoff = at - timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
     ids = list(
-        Request.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True)[:SWEEP_BATCH]
+        Request.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True)[
+            :SWEEP_BATCH
+        ]
     )
     count = 0
     for pk in ids:

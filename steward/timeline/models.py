@@ -68,9 +68,7 @@ class TimelineEvent(models.Model):
     body = models.TextField(blank=True, help_text="What was said, for messages and notes.")
     is_internal = models.BooleanField(default=False, help_text="Staff-only note, not shown to the customer.")
     data = models.JSONField(default=dict, blank=True)
-    corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
-    )
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
     occurred_at = models.DateTimeField(db_index=False)
 
     objects = TimelineEventQuerySet.as_manager()

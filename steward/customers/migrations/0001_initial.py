@@ -5,48 +5,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=150)),
-                ('family_name', models.CharField(blank=True, max_length=150)),
-                ('preferred_name', models.CharField(blank=True, help_text='What they like to be called.', max_length=150)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('language', models.CharField(default='en', help_text='BCP 47 language tag, e.g. en, cy, ur.', max_length=35)),
-                ('accessibility_needs', models.TextField(blank=True)),
-                ('what_matters_to_me', models.TextField(blank=True)),
-                ('is_vulnerable', models.BooleanField(default=False)),
-                ('search_name', models.CharField(db_index=True, editable=False, max_length=460)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("given_name", models.CharField(max_length=150)),
+                ("family_name", models.CharField(blank=True, max_length=150)),
+                (
+                    "preferred_name",
+                    models.CharField(blank=True, help_text="What they like to be called.", max_length=150),
+                ),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                (
+                    "language",
+                    models.CharField(default="en", help_text="BCP 47 language tag, e.g. en, cy, ur.", max_length=35),
+                ),
+                ("accessibility_needs", models.TextField(blank=True)),
+                ("what_matters_to_me", models.TextField(blank=True)),
+                ("is_vulnerable", models.BooleanField(default=False)),
+                ("search_name", models.CharField(db_index=True, editable=False, max_length=460)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'id'],
+                "ordering": ["family_name", "given_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPoint',
+            name="ContactPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'Email'), ('phone', 'Phone'), ('address', 'Postal address')], max_length=10)),
-                ('value', models.CharField(max_length=500)),
-                ('normalized', models.CharField(editable=False, max_length=500)),
-                ('postcode', models.CharField(blank=True, max_length=12)),
-                ('is_preferred', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_points', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("email", "Email"), ("phone", "Phone"), ("address", "Postal address")], max_length=10
+                    ),
+                ),
+                ("value", models.CharField(max_length=500)),
+                ("normalized", models.CharField(editable=False, max_length=500)),
+                ("postcode", models.CharField(blank=True, max_length=12)),
+                ("is_preferred", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_points",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer_id', 'kind', '-is_preferred', 'id'],
-                'indexes': [models.Index(fields=['kind', 'normalized'], name='contact_kind_normalized_idx'), models.Index(fields=['postcode'], name='contact_postcode_idx')],
+                "ordering": ["customer_id", "kind", "-is_preferred", "id"],
+                "indexes": [
+                    models.Index(fields=["kind", "normalized"], name="contact_kind_normalized_idx"),
+                    models.Index(fields=["postcode"], name="contact_postcode_idx"),
+                ],
             },
         ),
     ]

@@ -5,32 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Need',
+            name="Need",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(help_text='Stable identifier, e.g. carer-did-not-come.', max_length=80)),
-                ('title', models.CharField(help_text="In the customer's words.", max_length=200)),
-                ('description', models.TextField(blank=True, help_text='Examples, to help people choose.')),
-                ('first_response_minutes', models.PositiveIntegerField(help_text='Time allowed until someone first replies.')),
-                ('resolution_minutes', models.PositiveIntegerField(help_text='Time allowed until the request is resolved.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='needs', to='organisations.organisation')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='needs', to='organisations.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(help_text="Stable identifier, e.g. carer-did-not-come.", max_length=80)),
+                ("title", models.CharField(help_text="In the customer's words.", max_length=200)),
+                ("description", models.TextField(blank=True, help_text="Examples, to help people choose.")),
+                (
+                    "first_response_minutes",
+                    models.PositiveIntegerField(help_text="Time allowed until someone first replies."),
+                ),
+                (
+                    "resolution_minutes",
+                    models.PositiveIntegerField(help_text="Time allowed until the request is resolved."),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="needs",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="needs", to="organisations.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name', 'title'],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'code'), name='need_code_unique_in_organisation'), models.CheckConstraint(condition=models.Q(('first_response_minutes__gt', 0), ('resolution_minutes__gte', models.F('first_response_minutes'))), name='need_service_levels_sane')],
+                "ordering": ["organisation__name", "title"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("organisation", "code"), name="need_code_unique_in_organisation"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("first_response_minutes__gt", 0),
+                            ("resolution_minutes__gte", models.F("first_response_minutes")),
+                        ),
+                        name="need_service_levels_sane",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,37 +5,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('requests', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("requests", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TimelineEvent',
+            name="TimelineEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('customer_registered', 'Customer registered'), ('captured', 'Request captured'), ('routed', 'Routed'), ('message_in', 'Message from the customer'), ('message_out', 'Message to the customer'), ('note', 'Internal note'), ('correction', 'Correction'), ('owner_changed', 'Owner changed'), ('status_changed', 'Status changed'), ('breached', 'Service level breached'), ('escalated', 'Escalated')], max_length=30)),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('phone', 'Phone'), ('email', 'Email'), ('sms', 'SMS'), ('in_person', 'In person'), ('system', 'Steward')], default='system', max_length=12)),
-                ('actor_name', models.CharField(help_text='Who did it, as the customer should read it.', max_length=300)),
-                ('summary', models.CharField(help_text='One plain sentence about what happened.', max_length=500)),
-                ('body', models.TextField(blank=True, help_text='What was said, for messages and notes.')),
-                ('is_internal', models.BooleanField(default=False, help_text='Staff-only note, not shown to the customer.')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('occurred_at', models.DateTimeField()),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.staffmember')),
-                ('corrects', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='timeline.timelineevent')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='timeline', to='customers.customer')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='requests.request')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("customer_registered", "Customer registered"),
+                            ("captured", "Request captured"),
+                            ("routed", "Routed"),
+                            ("message_in", "Message from the customer"),
+                            ("message_out", "Message to the customer"),
+                            ("note", "Internal note"),
+                            ("correction", "Correction"),
+                            ("owner_changed", "Owner changed"),
+                            ("status_changed", "Status changed"),
+                            ("breached", "Service level breached"),
+                            ("escalated", "Escalated"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("phone", "Phone"),
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("in_person", "In person"),
+                            ("system", "Steward"),
+                        ],
+                        default="system",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "actor_name",
+                    models.CharField(help_text="Who did it, as the customer should read it.", max_length=300),
+                ),
+                ("summary", models.CharField(help_text="One plain sentence about what happened.", max_length=500)),
+                ("body", models.TextField(blank=True, help_text="What was said, for messages and notes.")),
+                (
+                    "is_internal",
+                    models.BooleanField(default=False, help_text="Staff-only note, not shown to the customer."),
+                ),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.staffmember",
+                    ),
+                ),
+                (
+                    "corrects",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="timeline.timelineevent",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="timeline", to="customers.customer"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="organisations.organisation"
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="requests.request",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-occurred_at', '-id'], name='timeline_customer_recent_idx'), models.Index(fields=['request', '-occurred_at'], name='timeline_request_recent_idx')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer_recent_idx"),
+                    models.Index(fields=["request", "-occurred_at"], name="timeline_request_recent_idx"),
+                ],
             },
         ),
     ]

@@ -8,9 +8,9 @@ import signal
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.conf import settings
 
 from steward.requests.services import sla_sweep
 

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from steward.notifications.models import Notification
+from steward.requests.models import Request
+
+
+def test_sweep_at_a_given_time_escalates_and_says_so(demo):
+    request = Request.objects.get(customer__given_name="Amina")
+    out = StringIO()
+
+    call_command("sweep", "--at", "2099-01-01T09:00", stdout=out)
+
+    assert "first replies missed and escalated: 2" in out.getvalue()
+    request.refresh_from_db()
+    assert request.first_response_breached_at is not None
+    assert Notification.objects.filter(kind="breach_escalated").count() == 4  # first reply + resolution, 2 requests
+
+
+def test_sweep_rejects_a_bad_time(demo):
+    with pytest.raises(CommandError, match="not an ISO 8601"):
+        call_command("sweep", "--at", "next tuesday")
+
+
+def test_worker_once_sweeps_and_exits(demo):
+    out = StringIO()
+    call_command("worker", "--once", "--no-tasks", stdout=out)
+    assert "Sweep as of" in out.getvalue()
