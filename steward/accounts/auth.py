@@ -47,3 +47,11 @@ class StaffSession(SessionAuth):
 
 
 api_auth = [StaffBearer(), StaffSession()]
+
+
+def acting_staff(request: HttpRequest) -> StaffMember:
+    """The staff member an authenticated API call acts as (set by the auth classes above)."""
+    staff = getattr(request, "auth", None)
+    if not isinstance(staff, StaffMember):  # every router runs behind api_auth; this is a wiring error
+        raise RuntimeError("API endpoint reached without an authenticated staff member.")
+    return staff

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
+from steward.accounts.auth import acting_staff
 from steward.pagination import Page, PageParams, page_of
 from steward.timeline.api import TimelineEventOut, event_out
 from steward.timeline.selectors import timeline_for_customer
@@ -86,7 +87,7 @@ def customer_out(customer: Customer) -> dict[str, Any]:
 def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
     data = payload.dict()
     points = [services.ContactPointData(**cp) for cp in data.pop("contact_points")]
-    customer = services.customer_create(**data, contact_points=points, actor=request.auth)  # type: ignore[arg-type]
+    customer = services.customer_create(**data, contact_points=points, actor=acting_staff(request))
     return 201, customer_out(selectors.customer_get(customer_id=customer.pk))
 
 
@@ -109,6 +110,6 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 )
 def customer_timeline(request: HttpRequest, customer_id: int, page: Query[PageParams]) -> dict[str, Any]:
     selectors.customer_get(customer_id=customer_id)  # 404 for an unknown customer, not an empty page
-    result = page_of(timeline_for_customer(customer_id=customer_id, staff=request.auth), page)  # type: ignore[arg-type]
+    result = page_of(timeline_for_customer(customer_id=customer_id, staff=acting_staff(request)), page)
     result["items"] = [event_out(e) for e in result["items"]]
     return result

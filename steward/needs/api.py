@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
+from steward.accounts.auth import acting_staff
 from steward.organisations.selectors import organisation_get, team_get
 
 from . import selectors, services
@@ -73,6 +74,6 @@ def create_need(request: HttpRequest, payload: NeedIn) -> tuple[int, dict[str, A
         team=team_get(team_id=payload.team_id),
         first_response_minutes=payload.first_response_minutes,
         resolution_minutes=payload.resolution_minutes,
-        actor=request.auth,  # type: ignore[arg-type]
+        actor=acting_staff(request),
     )
     return 201, need_out(selectors.need_get(need_id=need.pk))

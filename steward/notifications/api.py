@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
+from steward.accounts.auth import acting_staff
 from steward.pagination import Page, PageParams, page_of
 
 from .selectors import notifications_for
@@ -27,4 +28,4 @@ class NotificationOut(Schema):
 
 @router.get("/notifications", response=Page[NotificationOut])
 def my_notifications(request: HttpRequest, page: Query[PageParams], unread_only: bool = False) -> dict[str, Any]:
-    return page_of(notifications_for(staff=request.auth, unread_only=unread_only), page)  # type: ignore[arg-type]
+    return page_of(notifications_for(staff=acting_staff(request), unread_only=unread_only), page)

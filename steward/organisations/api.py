@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
+from steward.accounts.auth import acting_staff
 from steward.errors import InvalidInput, NotFound
 from steward.pagination import Page, PageParams, page_of
 
@@ -143,7 +144,7 @@ def _same_org_staff(actor: StaffMember, staff_id: int | None, *, field: str) -> 
 
 @router.get("/me", response=StaffDetailOut, summary="Who am I (the acting staff member)")
 def me(request: HttpRequest) -> dict[str, Any]:
-    return _staff_detail(selectors.staff_get(staff_id=request.auth.pk))  # type: ignore[attr-defined]
+    return _staff_detail(selectors.staff_get(staff_id=acting_staff(request).pk))
 
 
 @router.get("/organisations", response=list[OrganisationOut])
@@ -153,7 +154,7 @@ def list_organisations(request: HttpRequest) -> Any:
 
 @router.post("/organisations", response={201: OrganisationOut})
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Organisation]:
-    return 201, services.organisation_create(name=payload.name, kind=payload.kind, actor=request.auth)  # type: ignore[arg-type]
+    return 201, services.organisation_create(name=payload.name, kind=payload.kind, actor=acting_staff(request))
 
 
 @router.get("/teams", response=list[TeamOut])
@@ -164,7 +165,7 @@ def list_teams(request: HttpRequest, organisation_id: int | None = None) -> list
 @router.post("/teams", response={201: TeamOut})
 def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, Any]]:
     organisation = selectors.organisation_get(organisation_id=payload.organisation_id)
-    team = services.team_create(organisation=organisation, name=payload.name, actor=request.auth)  # type: ignore[arg-type]
+    team = services.team_create(organisation=organisation, name=payload.name, actor=acting_staff(request))
     return 201, _team_out(team)
 
 
@@ -172,19 +173,19 @@ def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, A
 def set_team_lead(request: HttpRequest, team_id: int, payload: TeamLeadIn) -> dict[str, Any]:
     team = selectors.team_get(team_id=team_id)
     lead = selectors.staff_get(staff_id=payload.staff_id) if payload.staff_id is not None else None
-    return _team_out(services.team_set_lead(team=team, lead=lead, actor=request.auth))  # type: ignore[arg-type]
+    return _team_out(services.team_set_lead(team=team, lead=lead, actor=acting_staff(request)))
 
 
 @router.get("/staff", response=Page[StaffOut])
 def list_staff(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
-    result = page_of(selectors.staff_list_visible_to(viewer=request.auth), page)  # type: ignore[arg-type]
+    result = page_of(selectors.staff_list_visible_to(viewer=acting_staff(request)), page)
     result["items"] = [_staff_out(s) for s in result["items"]]
     return result
 
 
 @router.post("/staff", response={201: StaffDetailOut})
 def create_staff(request: HttpRequest, payload: StaffIn) -> tuple[int, dict[str, Any]]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     organisation = selectors.organisation_get(organisation_id=payload.organisation_id)
     team = selectors.team_get(team_id=payload.team_id) if payload.team_id is not None else None
     supervisor = selectors.staff_get(staff_id=payload.supervisor_id) if payload.supervisor_id is not None else None
@@ -205,7 +206,7 @@ def create_staff(request: HttpRequest, payload: StaffIn) -> tuple[int, dict[str,
 
 @router.get("/staff/{staff_id}", response=StaffDetailOut)
 def get_staff(request: HttpRequest, staff_id: int) -> dict[str, Any]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     staff = _same_org_staff(actor, staff_id, field="staff_id")
     assert staff is not None
     return _staff_detail(staff)
@@ -213,7 +214,7 @@ def get_staff(request: HttpRequest, staff_id: int) -> dict[str, Any]:
 
 @router.post("/staff/{staff_id}/supervisor", response=StaffDetailOut)
 def set_supervisor(request: HttpRequest, staff_id: int, payload: SupervisorIn) -> dict[str, Any]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     staff = _same_org_staff(actor, staff_id, field="staff_id")
     assert staff is not None
     supervisor = _same_org_staff(actor, payload.supervisor_id, field="supervisor_id")
@@ -223,7 +224,7 @@ def set_supervisor(request: HttpRequest, staff_id: int, payload: SupervisorIn) -
 
 @router.post("/staff/{staff_id}/deactivate", response=StaffDetailOut)
 def deactivate_staff(request: HttpRequest, staff_id: int, payload: DeactivateIn) -> dict[str, Any]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     staff = _same_org_staff(actor, staff_id, field="staff_id")
     assert staff is not None
     successor = _same_org_staff(actor, payload.successor_id, field="successor_id")

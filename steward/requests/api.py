@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
+from steward.accounts.auth import acting_staff
 from steward.customers.selectors import customer_get
 from steward.errors import InvalidInput
 from steward.needs.selectors import need_get
@@ -134,7 +135,7 @@ def _statuses(status: list[StatusName] | None) -> list[str] | None:
 
 @router.post("/requests", response={201: RequestOut}, summary="Capture a request for a customer (any door)")
 def capture(request: HttpRequest, payload: CaptureIn) -> tuple[int, dict[str, Any]]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     created = services.request_capture(
         customer=customer_get(customer_id=payload.customer_id),
         need=need_get(need_id=payload.need_id),
@@ -153,7 +154,7 @@ def capture(request: HttpRequest, payload: CaptureIn) -> tuple[int, dict[str, An
 def mine(
     request: HttpRequest, page: Query[PageParams], status: Query[list[StatusName] | None] = None
 ) -> dict[str, Any]:
-    result = page_of(selectors.my_requests(staff=request.auth, statuses=_statuses(status)), page)  # type: ignore[arg-type]
+    result = page_of(selectors.my_requests(staff=acting_staff(request), statuses=_statuses(status)), page)
     result["items"] = _requests_out(result["items"])
     return result
 
@@ -163,7 +164,7 @@ def team_queue(
     request: HttpRequest, team_id: int, page: Query[PageParams], status: Query[list[StatusName] | None] = None
 ) -> dict[str, Any]:
     team = team_get(team_id=team_id)
-    qs = selectors.team_queue(staff=request.auth, team=team, statuses=_statuses(status))  # type: ignore[arg-type]
+    qs = selectors.team_queue(staff=acting_staff(request), team=team, statuses=_statuses(status))
     result = page_of(qs, page)
     result["items"] = _requests_out(result["items"])
     return result
@@ -171,12 +172,12 @@ def team_queue(
 
 @router.get("/requests/{request_id}", response=RequestOut)
 def get_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
-    return _one(request.auth, request_id)  # type: ignore[arg-type]
+    return _one(acting_staff(request), request_id)
 
 
 @router.post("/requests/{request_id}/messages", response={201: TimelineEventOut})
 def add_message(request: HttpRequest, request_id: int, payload: MessageIn) -> tuple[int, dict[str, Any]]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     target = selectors.request_get_for(staff=actor, request_id=request_id)
     event = services.request_add_message(
         request=target, actor=actor, direction=payload.direction, body=payload.body, channel=payload.channel
@@ -186,7 +187,7 @@ def add_message(request: HttpRequest, request_id: int, payload: MessageIn) -> tu
 
 @router.post("/requests/{request_id}/notes", response={201: TimelineEventOut})
 def add_note(request: HttpRequest, request_id: int, payload: NoteIn) -> tuple[int, dict[str, Any]]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     target = selectors.request_get_for(staff=actor, request_id=request_id)
     corrects = None
     if payload.corrects_event_id is not None:
@@ -201,7 +202,7 @@ def add_note(request: HttpRequest, request_id: int, payload: NoteIn) -> tuple[in
 
 @router.post("/requests/{request_id}/status", response=RequestOut)
 def change_status(request: HttpRequest, request_id: int, payload: StatusIn) -> dict[str, Any]:
-    actor: StaffMember = request.auth  # type: ignore[assignment]
+    actor = acting_staff(request)
     target = selectors.request_get_for(staff=actor, request_id=request_id)
     services.request_change_status(request=target, status=payload.status, actor=actor, reason=payload.reason)
     return _one(actor, request_id)
@@ -209,7 +210,7 @@ def change_status(request: HttpRequest, request_id: int, payload: StatusIn) -> d
 
 @router.get("/requests/{request_id}/timeline", response=Page[TimelineEventOut])
 def request_timeline(request: HttpRequest, request_id: int, page: Query[PageParams]) -> dict[str, Any]:
-    target = selectors.request_get_for(staff=request.auth, request_id=request_id)  # type: ignore[arg-type]
+    target = selectors.request_get_for(staff=acting_staff(request), request_id=request_id)
     result = page_of(timeline_for_request(request_id=target.pk), page)
     result["items"] = [event_out(e) for e in result["items"]]
     return result
