@@ -5,48 +5,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('needs', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("needs", "0001_initial"),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Request',
+            name="Request",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner_since', models.DateTimeField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('waiting_on_customer', 'Waiting on customer'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=20)),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('phone', 'Phone'), ('email', 'Email'), ('sms', 'SMS'), ('in_person', 'In person')], max_length=12)),
-                ('subject', models.CharField(max_length=200)),
-                ('description', models.TextField(help_text='What the customer said, in their words.')),
-                ('first_response_due', models.DateTimeField()),
-                ('resolution_due', models.DateTimeField()),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('first_responded_at', models.DateTimeField(blank=True, null=True)),
-                ('paused_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_breached_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_breached_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('reopen_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('captured_by', models.ForeignKey(blank=True, help_text='The staff member who took it down; empty when the customer asked directly.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='captured_requests', to='organisations.staffmember')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='customers.customer')),
-                ('need', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='needs.need')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='organisations.organisation')),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_requests', to='organisations.staffmember')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='organisations.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("owner_since", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("waiting_on_customer", "Waiting on customer"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("phone", "Phone"),
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("in_person", "In person"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("description", models.TextField(help_text="What the customer said, in their words.")),
+                ("first_response_due", models.DateTimeField()),
+                ("resolution_due", models.DateTimeField()),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("first_responded_at", models.DateTimeField(blank=True, null=True)),
+                ("paused_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_breached_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_breached_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("reopen_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "captured_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The staff member who took it down; empty when the customer asked directly.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="captured_requests",
+                        to="organisations.staffmember",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="requests", to="customers.customer"
+                    ),
+                ),
+                (
+                    "need",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="requests", to="needs.need"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_requests",
+                        to="organisations.staffmember",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="requests", to="organisations.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
-                'indexes': [models.Index(fields=['owner', 'status', 'due_at'], name='request_owner_queue_idx'), models.Index(fields=['team', 'status', 'due_at'], name='request_team_queue_idx'), models.Index(fields=['customer', '-created_at'], name='request_customer_idx'), models.Index(fields=['status', 'first_response_due'], name='request_first_response_idx'), models.Index(fields=['status', 'resolution_due'], name='request_resolution_idx'), models.Index(fields=['status', 'resolved_at'], name='request_resolved_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status', 'closed'), ('owner__isnull', False), _connector='OR'), name='open_request_has_owner'), models.CheckConstraint(condition=models.Q(('status__in', ['open', 'waiting_on_customer', 'resolved', 'closed'])), name='request_status_known')],
+                "ordering": ["due_at", "id"],
+                "indexes": [
+                    models.Index(fields=["owner", "status", "due_at"], name="request_owner_queue_idx"),
+                    models.Index(fields=["team", "status", "due_at"], name="request_team_queue_idx"),
+                    models.Index(fields=["customer", "-created_at"], name="request_customer_idx"),
+                    models.Index(fields=["status", "first_response_due"], name="request_first_response_idx"),
+                    models.Index(fields=["status", "resolution_due"], name="request_resolution_idx"),
+                    models.Index(fields=["status", "resolved_at"], name="request_resolved_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status", "closed"), ("owner__isnull", False), _connector="OR"),
+                        name="open_request_has_owner",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["open", "waiting_on_customer", "resolved", "closed"])),
+                        name="request_status_known",
+                    ),
+                ],
             },
         ),
     ]
