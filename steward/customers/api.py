@@ -109,7 +109,7 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     summary="The customer's whole story that you may see, newest first",
 )
 def customer_timeline(request: HttpRequest, customer_id: int, page: Query[PageParams]) -> dict[str, Any]:
-    selectors.customer_get(customer_id=customer_id)  # 404 for an unknown customer, not an empty page
+    selectors.customer_ensure_exists(customer_id=customer_id)  # 404 for an unknown customer, not an empty page
     result = page_of(timeline_for_customer(customer_id=customer_id, staff=acting_staff(request)), page)
     result["items"] = [event_out(e) for e in result["items"]]
     return result

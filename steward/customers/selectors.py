@@ -32,6 +32,12 @@ def customer_get(*, customer_id: int) -> Customer:
         raise NotFound(f"There is no customer with id {customer_id}.", code="customer_not_found") from exc
 
 
+def customer_ensure_exists(*, customer_id: int) -> None:
+    """Raise not-found for an unknown customer (one cheap query, nothing loaded)."""
+    if not Customer.objects.filter(pk=customer_id).exists():
+        raise NotFound(f"There is no customer with id {customer_id}.", code="customer_not_found")
+
+
 def customer_search(*, query: str) -> QuerySet[Customer]:
     """Customers matching an email address, phone number, postcode or name.
 

@@ -219,3 +219,17 @@ def test_openapi_schema_is_published(client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert "/api/v1/requests" in paths and "/api/v1/teams/{team_id}/queue" in paths
+
+
+def test_customer_timeline_reads_cost_the_same_for_long_stories(api, world, django_assert_max_num_queries):
+    from steward.requests.services import request_add_note
+
+    request = request_capture(customer=world.customer, need=world.need, channel="phone", description="x", actor=None)
+    for n in range(40):
+        request_add_note(request=request, actor=world.lead, body=f"note {n}")
+
+    api.get("/me", as_=world.lead)  # issue the token outside the measured call
+    # token lookup, customer exists, one page, one count: no per-event queries
+    with django_assert_max_num_queries(4):
+        response = api.get(f"/customers/{world.customer.pk}/timeline", as_=world.lead, limit=50)
+    assert len(response.json()["items"]) == 43
