@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Notification
 from .tasks import notification_email
@@ -23,4 +24,17 @@ def notification_send(
         recipient=recipient, kind=kind, title=title[:300], body=body, request=request
     )
     transaction.on_commit(partial(notification_email.enqueue, notification.pk))
+    return notification
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification, actor: StaffMember) -> Notification:
+    """The recipient has seen it. Only the recipient may mark their own notifications."""
+    from steward.errors import NotFound
+
+    if notification.recipient_id != actor.pk:
+        raise NotFound(f"There is no notification {notification.pk} for you.", code="notification_not_found")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
     return notification
