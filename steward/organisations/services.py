@@ -188,6 +188,9 @@ def staff_deactivate(
             f"{staff.display_name} has no active supervisor to take over their work; name a successor.",
             code="successor_required",
         )
+    # A successor from further down the departing person's line takes their place in it;
+    # keeping their own supervisor would make the reporting line go round in a circle.
+    successor_was_below = successor is not None and staff in escalation_chain(successor)
     now = timezone.now()
     for report in reports:
         # The successor keeps their own supervisor; everyone else now answers to the successor.
@@ -196,6 +199,9 @@ def staff_deactivate(
         else:
             report.supervisor = staff.supervisor
         report.save(update_fields=["supervisor", "updated_at"])
+    if successor is not None and successor_was_below:
+        successor.supervisor = staff.supervisor
+        successor.save(update_fields=["supervisor", "updated_at"])
     Team.objects.filter(lead=staff).update(lead=None, updated_at=now)
     if successor is not None:
         requests_move_from_departing(departing=staff, successor=successor, actor=actor, reason=reason.strip())
