@@ -76,14 +76,19 @@ def chromium_path() -> str:
 @pytest.fixture(autouse=True)
 def _allow_flush_of_timeline(request: pytest.FixtureRequest) -> Iterator[None]:
     """Transactional tests end with a database flush that deletes timeline rows; that
-    wipe goes through the rewrite guard like any legitimate rewrite would. (Autouse
-    fixtures are set up first, so this one is torn down after the flush.)"""
+    wipe goes through the rewrite guard like any legitimate rewrite would.
+
+    The flush is not always torn down after this fixture: pytest-django's own autouse
+    helper for ``live_server`` sets the database up before any conftest fixture, so its
+    flush runs after this teardown. So a transactional test leaves the door open, and
+    every test's set-up (this fixture again) decides afresh."""
     from steward.timeline import rewrite_guard
 
     transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
     rewrite_guard._state.allowed = transactional
     yield
-    rewrite_guard._state.allowed = False
+    if not transactional:
+        rewrite_guard._state.allowed = False
 
 
 @pytest.fixture

@@ -9,4 +9,11 @@ urlpatterns = [
     path("console/login/", views.StaffLoginView.as_view(), name="login"),
     path("console/logout/", views.logout_view, name="logout"),
     path("console/", views.my_work, name="my-work"),
+    path("console/requests/<int:request_id>/", views.request_detail, name="request"),
+    path("console/requests/<int:request_id>/messages/", views.request_message, name="request-message"),
+    path("console/requests/<int:request_id>/notes/", views.request_note, name="request-note"),
+    path("console/requests/<int:request_id>/status/", views.request_status, name="request-status"),
+    path("console/capture/", views.capture, name="capture"),
+    path("console/capture/<int:request_id>/done/", views.capture_done, name="capture-done"),
+    path("console/customers/<int:customer_id>/", views.customer_detail, name="customer"),
 ]

@@ -1,16 +1,52 @@
-"""Staff console pages (first version: sign in and see the work you answer for)."""
+"""Staff console pages: sign in, my work, a request, capturing a request, a customer.
+
+Views are thin: they read through selectors, change things through services, and
+render. A `DomainError` from a service becomes a message on the page, never a 500.
+A page with a live part (customer search, the forms on a request) renders just that
+fragment when HTMX asks for it, and the whole page otherwise; every form also works as
+a plain HTML form without JavaScript.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from steward.organisations.selectors import staff_for_user
-from steward.requests.selectors import my_requests
+from steward.customers.models import Customer
+from steward.customers.selectors import customer_get, customer_search
+from steward.errors import DomainError, NotFound
+from steward.needs.models import Need
+from steward.needs.selectors import need_get, need_list
+from steward.notifications.selectors import notifications_for
+from steward.organisations.models import StaffMember
+from steward.organisations.selectors import escalation_chain
+from steward.requests import services as request_services
+from steward.requests.lifecycle import Status
+from steward.requests.models import Request
+from steward.requests.permissions import can_work_on
+from steward.requests.selectors import my_requests, request_get_for
+from steward.timeline.selectors import timeline_for_customer, timeline_for_request
+
+from . import presenters
+from .access import ConsoleRequest, not_found, page, staff_required
+from .forms import CaptureForm, CustomerSearchForm, MessageForm, NoteForm, StatusForm
+
+MY_WORK_LIMIT = 50
+NOTIFICATION_LIMIT = 20
+SEARCH_LIMIT = 20
+TIMELINE_LIMIT = 200
+CAPTURES_SESSION_KEY = "console_captures"
+CAPTURES_KEPT = 10
+
+
+# --- signing in and out ------------------------------------------------------------
 
 
 class StaffLoginView(LoginView):
@@ -21,6 +57,7 @@ class StaffLoginView(LoginView):
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
+    messages.info(request, "You have signed out.")
     return redirect("console:login")
 
 
@@ -28,10 +65,267 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("console:my-work")
 
 
-@login_required
-def my_work(request: HttpRequest) -> HttpResponse:
-    staff = staff_for_user(request.user)
-    if staff is None:
-        return render(request, "console/not_staff.html", status=403)
-    requests = list(my_requests(staff=staff)[:50])
-    return render(request, "console/my_work.html", {"staff": staff, "requests": requests})
+# --- my work -------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
+    mine = list(my_requests(staff=staff)[: MY_WORK_LIMIT + 1])
+    alerts = list(notifications_for(staff=staff, unread_only=True)[:NOTIFICATION_LIMIT])
+    return page(
+        request,
+        staff,
+        "console/my_work.html",
+        {
+            "rows": presenters.work_rows(mine[:MY_WORK_LIMIT], timezone.now()),
+            "more_than_shown": len(mine) > MY_WORK_LIMIT,
+            "limit": MY_WORK_LIMIT,
+            "notifications": alerts,
+        },
+    )
+
+
+# --- one request ---------------------------------------------------------------------
+
+
+def _request_context(staff: StaffMember, target: Request, **forms: Any) -> dict[str, Any]:
+    may_work = can_work_on(staff, target)
+    owner = target.owner
+    return {
+        "r": target,
+        "status_words": presenters.STATUS_WORDS[target.status],
+        "is_closed": target.status == Status.CLOSED,
+        "owner": owner,
+        "chain": escalation_chain(owner) if owner is not None else [],
+        "clocks": presenters.clocks(target, timezone.now()),
+        "may_work": may_work,
+        "moves": presenters.status_moves(target) if may_work else [],
+        "events": list(timeline_for_request(request_id=target.pk)[:TIMELINE_LIMIT]),
+        "timeline_limit": TIMELINE_LIMIT,
+        "message_form": forms.get("message_form") or MessageForm(may_write_out=may_work),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "status_form": forms.get("status_form") or StatusForm(),
+        "error": forms.get("error"),
+    }
+
+
+def _render_request(
+    request: ConsoleRequest, staff: StaffMember, target: Request, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    # HTMX form posts swap just the request's detail; everything else gets the page.
+    template = "console/_request_detail.html" if request.htmx else "console/request_detail.html"
+    return page(request, staff, template, _request_context(staff, target, **forms), status=status)
+
+
+@require_GET
+@staff_required
+def request_detail(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    return _render_request(request, staff, target)
+
+
+def _after_change(request: ConsoleRequest, staff: StaffMember, request_id: int, done: str) -> HttpResponse:
+    messages.success(request, done)
+    if request.htmx:
+        return _render_request(request, staff, request_get_for(staff=staff, request_id=request_id))
+    return redirect("console:request", request_id=request_id)
+
+
+@require_POST
+@staff_required
+def request_message(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = MessageForm(request.POST, may_write_out=can_work_on(staff, target))
+    if not form.is_valid():
+        return _render_request(request, staff, target, status=400, message_form=form)
+    try:
+        request_services.request_add_message(
+            request=target,
+            actor=staff,
+            direction=form.cleaned_data["direction"],
+            body=form.cleaned_data["body"],
+            channel=form.cleaned_data["channel"],
+        )
+    except DomainError as exc:
+        return _render_request(request, staff, target, status=exc.status, message_form=form, error=exc.message)
+    done = (
+        f"Your message to {target.customer.known_as} is on the timeline."
+        if form.cleaned_data["direction"] == "out"
+        else f"What {target.customer.known_as} said is on the timeline."
+    )
+    return _after_change(request, staff, target.pk, done)
+
+
+@require_POST
+@staff_required
+def request_note(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_request(request, staff, target, status=400, note_form=form)
+    try:
+        request_services.request_add_note(request=target, actor=staff, body=form.cleaned_data["body"])
+    except DomainError as exc:
+        return _render_request(request, staff, target, status=exc.status, note_form=form, error=exc.message)
+    return _after_change(request, staff, target.pk, "Your internal note is on the timeline.")
+
+
+@require_POST
+@staff_required
+def request_status(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _render_request(
+            request, staff, target, status=400, status_form=form, error="Choose what should happen to the request."
+        )
+    try:
+        changed = request_services.request_change_status(
+            request=target, status=form.cleaned_data["status"], actor=staff, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        return _render_request(request, staff, target, status=exc.status, status_form=form, error=exc.message)
+    return _after_change(
+        request, staff, target.pk, f"The request is now: {presenters.STATUS_WORDS[changed.status].lower()}."
+    )
+
+
+# --- capture -------------------------------------------------------------------------
+
+
+def _search(query: str) -> tuple[list[Any], str]:
+    """Matching customers (at most SEARCH_LIMIT) and, if the query cannot be used, why."""
+    try:
+        return list(customer_search(query=query)[:SEARCH_LIMIT]), ""
+    except DomainError as exc:
+        return [], exc.message
+
+
+def _customer_or_none(raw: str | None) -> Customer | None:
+    try:
+        return customer_get(customer_id=int(raw or ""))
+    except (ValueError, DomainError):
+        return None
+
+
+def _capture_form_page(
+    request: ConsoleRequest,
+    staff: StaffMember,
+    *,
+    customer: Customer,
+    needs: list[Need],
+    form: CaptureForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return page(
+        request,
+        staff,
+        "console/capture.html",
+        {
+            "customer": customer,
+            "form": form or CaptureForm(initial={"customer": customer.pk}, need_ids=[n.pk for n in needs]),
+            "need_groups": presenters.need_groups(needs, own_organisation_id=staff.organisation_id),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def capture(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
+    """Step 1: find the customer (live results over HTMX, or a plain GET). Step 2
+    (``?customer=<id>``): what they need, how they got in touch, what they said."""
+    if request.method == "POST":
+        return _capture_submit(request, staff)
+
+    query = request.GET.get("q", "").strip()
+    results, search_problem = _search(query) if query else ([], "")
+    search = {
+        "search_form": CustomerSearchForm(request.GET or None),
+        "query": query,
+        "results": results,
+        "search_problem": search_problem,
+        "search_limit": SEARCH_LIMIT,
+    }
+    if request.htmx and request.htmx.target == "customer-results":
+        return page(request, staff, "console/_customer_results.html", search)
+    if "customer" in request.GET:
+        customer = _customer_or_none(request.GET["customer"])
+        if customer is not None:
+            return _capture_form_page(request, staff, customer=customer, needs=list(need_list()))
+        search["error"] = "That customer could not be found. Search for them again."
+        return page(request, staff, "console/capture.html", search, status=404)
+    return page(request, staff, "console/capture.html", search)
+
+
+def _capture_submit(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
+    needs = list(need_list())
+    form = CaptureForm(request.POST, need_ids=[n.pk for n in needs])
+    customer = _customer_or_none(request.POST.get("customer"))
+    if customer is None:
+        messages.error(request, "That customer could not be found. Search for them again.")
+        return redirect("console:capture")
+    if not form.is_valid():
+        return _capture_form_page(request, staff, customer=customer, needs=needs, form=form, status=400)
+    try:
+        created = request_services.request_capture(
+            customer=customer,
+            need=need_get(need_id=form.cleaned_data["need"]),
+            channel=form.cleaned_data["channel"],
+            description=form.cleaned_data["description"],
+            actor=staff,
+        )
+    except DomainError as exc:
+        return _capture_form_page(
+            request, staff, customer=customer, needs=needs, form=form, error=exc.message, status=exc.status
+        )
+    # Post/redirect/get, so reloading the confirmation does not capture twice. The
+    # confirmation waits in the session because the capturer may not be able to read
+    # the request itself (it may belong to another organisation).
+    kept = request.session.get(CAPTURES_SESSION_KEY, {})
+    kept[str(created.pk)] = presenters.capture_confirmation(created, staff)
+    request.session[CAPTURES_SESSION_KEY] = dict(list(kept.items())[-CAPTURES_KEPT:])
+    return redirect("console:capture-done", request_id=created.pk)
+
+
+@require_GET
+@staff_required
+def capture_done(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    confirmation = request.session.get(CAPTURES_SESSION_KEY, {}).get(str(request_id))
+    if confirmation is None:
+        return not_found(request, staff, "There is no request you captured with that number in this session.")
+    return page(request, staff, "console/capture_done.html", {"c": confirmation})
+
+
+# --- a customer ----------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def customer_detail(request: ConsoleRequest, staff: StaffMember, customer_id: int) -> HttpResponse:
+    try:
+        customer = customer_get(customer_id=customer_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    events = list(timeline_for_customer(customer_id=customer.pk, staff=staff)[:TIMELINE_LIMIT])
+    return page(
+        request,
+        staff,
+        "console/customer_detail.html",
+        {"customer": customer, "events": events, "timeline_limit": TIMELINE_LIMIT},
+    )

@@ -1,0 +1,71 @@
+"""Who may use the console: signed-in users who are active staff members.
+
+Every console view is wrapped in `staff_required`, which hands the view the acting
+`StaffMember` so no view has to look it up (or forget to)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+from urllib.parse import quote
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from steward.organisations.models import StaffMember
+from steward.organisations.selectors import staff_for_user
+
+P = ParamSpec("P")
+
+
+class ConsoleRequest(HttpRequest):
+    """An `HttpRequest` as the console sees it (django-htmx adds `htmx`)."""
+
+    htmx: HtmxDetails
+
+
+StaffView = Callable[Concatenate[ConsoleRequest, StaffMember, P], HttpResponse]
+
+
+def staff_required(view: StaffView[P]) -> Callable[Concatenate[ConsoleRequest, P], HttpResponse]:
+    """Sign-in required; a signed-in user with no active staff record gets a 403 page
+    that says so (rather than a loop back to the sign-in form)."""
+
+    @wraps(view)
+    def wrapper(request: ConsoleRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.htmx:
+                # A fragment request after the session ended: send the whole page to
+                # sign-in, not a sign-in form squeezed into part of the page.
+                login = reverse("console:login")
+                return HttpResponseClientRedirect(f"{login}?next={quote(request.htmx.current_url_abs_path or '')}")
+            return redirect_to_login(request.get_full_path())
+        staff = staff_for_user(request.user)
+        if staff is None:
+            return render(request, "console/not_staff.html", status=403)
+        return view(request, staff, *args, **kwargs)
+
+    return wrapper
+
+
+def page(
+    request: HttpRequest,
+    staff: StaffMember,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """Render a console page; the header needs to know who is signed in."""
+    return render(request, template, {"staff": staff, **(context or {})}, status=status)
+
+
+def not_found(request: HttpRequest, staff: StaffMember, message: str) -> HttpResponse:
+    """A 404 in the console's own words. Not-visible reads as not-found, so staff of
+    one organisation cannot tell which request numbers exist in another."""
+    return page(request, staff, "console/not_found.html", {"message": message}, status=404)

@@ -1,0 +1,102 @@
+"""Forms for the console pages. They check shape only (present, not too long, one of
+the choices); whether a change is allowed is for the services to say, so that the page,
+the API and the sweeps all follow the same rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from steward.requests.lifecycle import Status
+from steward.requests.models import Channel
+from steward.requests.services import MAX_TEXT
+
+DIRECTIONS = [
+    ("out", "We wrote to the customer"),
+    ("in", "The customer told us something"),
+]
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find the customer",
+        help_text="Their name, phone number, email address or postcode.",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class CaptureForm(forms.Form):
+    customer = forms.IntegerField(widget=forms.HiddenInput)
+    need = forms.TypedChoiceField(
+        label="What do they need?",
+        coerce=int,
+        error_messages={"required": "Choose what the customer needs.", "invalid_choice": "Choose one of the needs."},
+    )
+    channel = forms.ChoiceField(label="How did they get in touch?", choices=Channel.choices, initial=Channel.PHONE)
+    description = forms.CharField(
+        label="What did they say?",
+        help_text="In their own words. This is the first thing the person who picks it up will read.",
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Write down what the customer said."},
+    )
+
+    def __init__(self, *args: Any, need_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["need"].choices = [(pk, str(pk)) for pk in need_ids]  # type: ignore[attr-defined]
+
+
+class MessageForm(forms.Form):
+    direction = forms.ChoiceField(
+        label="Which way did it go?", choices=DIRECTIONS, initial="out", widget=forms.RadioSelect
+    )
+    channel = forms.ChoiceField(label="Channel", choices=Channel.choices, initial=Channel.PHONE)
+    body = forms.CharField(
+        label="Message",
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write the message first."},
+    )
+
+    def __init__(self, *args: Any, may_write_out: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "message-%s")
+        super().__init__(*args, **kwargs)
+        if not may_write_out:
+            # Only the people who work on the request write to the customer; anyone
+            # who can see it may key in what the customer told them.
+            self.fields["direction"].choices = [DIRECTIONS[1]]  # type: ignore[attr-defined]
+            self.fields["direction"].initial = "in"
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note",
+        help_text="For colleagues only. The customer does not see internal notes.",
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write the note first."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "note-%s")
+        super().__init__(*args, **kwargs)
+
+
+class StatusForm(forms.Form):
+    # Every status is accepted here; the lifecycle table in the service says which
+    # moves are allowed, so a stale page gets the service's explanation.
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(
+        label="Why? (optional)",
+        help_text="A few words for the timeline, e.g. “Visit rearranged for tonight.”",
+        max_length=500,
+        required=False,
+        # A textarea, so pressing Enter does not press the first status button.
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "status-%s")
+        super().__init__(*args, **kwargs)
