@@ -106,6 +106,11 @@ def request_capture(
     description = _clean_text(description, what="What the customer said", code="description_required")
     subject = (subject or "").strip()[:200] or need.title
     decision = route(need=need)
+    # Routing read who is free without locks. Hold the owner's row until the request is
+    # written, routing again if they were deactivated meanwhile: a concurrent
+    # deactivation then either sees this request or is seen by it (I1).
+    while not StaffMember.objects.select_for_update(no_key=True).filter(pk=decision.owner.pk, is_active=True).exists():
+        decision = route(need=need)
     now = timezone.now()
     request = Request(
         customer=customer,
@@ -295,6 +300,14 @@ def request_add_note(
 # --- status -------------------------------------------------------------------------
 
 
+def _status_sentence(status: str, customer: Customer) -> str:
+    """Status as a timeline entry reads it: staff and the customer both read the timeline,
+    so it speaks of the customer by name, not as "you"."""
+    if status == Status.WAITING:
+        return f"waiting for a reply from {customer.known_as}"
+    return PLAIN_WORDS[Status(status)]
+
+
 def _transition(
     request: Request, target: str, trigger: Trigger, *, actor: StaffMember | None, reason: str, now: datetime
 ) -> None:
@@ -335,7 +348,7 @@ def _transition(
         request=request,
         kind=TimelineEvent.Kind.STATUS_CHANGED,
         actor=actor,
-        summary=f"{who} marked the request as {PLAIN_WORDS[Status(target)]}. {reason}".strip(),
+        summary=f"{who} marked the request as {_status_sentence(target, request.customer)}. {reason}".strip(),
         data={"from": previous, "to": target, "trigger": trigger.value, "reason": reason},
         occurred_at=now,
     )

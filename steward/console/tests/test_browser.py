@@ -1,10 +1,12 @@
 """The console in a real browser: Mrs Khan phones the council, Dan Evans captures it, and
 the person routing chose sees it at the top of their work and writes back to her.
 
-Saves the screenshots used in the docs to docs/screenshots/."""
+Saves screenshots to test-results/screenshots/ (git-ignored); with
+STEWARD_UPDATE_SCREENSHOTS=1 it refreshes the ones in docs/screenshots/ used by the README."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,12 @@ from steward.requests.services import request_change_status
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+_ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = (
+    _ROOT / "docs" / "screenshots"
+    if os.environ.get("STEWARD_UPDATE_SCREENSHOTS") == "1"
+    else _ROOT / "test-results" / "screenshots"
+)
 PASSWORD = "steward-demo"
 CHROMIUM_ARGS = [
     "--no-sandbox",
