@@ -9,6 +9,7 @@ urlpatterns = [
     path("console/login/", views.StaffLoginView.as_view(), name="login"),
     path("console/logout/", views.logout_view, name="logout"),
     path("console/", views.my_work, name="my-work"),
+    path("console/notifications/<int:notification_id>/read/", views.notification_read, name="notification-read"),
     path("console/requests/<int:request_id>/", views.request_detail, name="request"),
     path("console/requests/<int:request_id>/messages/", views.request_message, name="request-message"),
     path("console/requests/<int:request_id>/notes/", views.request_note, name="request-note"),

@@ -24,7 +24,8 @@ from steward.customers.selectors import customer_get, customer_search
 from steward.errors import DomainError, NotFound
 from steward.needs.models import Need
 from steward.needs.selectors import need_get, need_list
-from steward.notifications.selectors import notifications_for
+from steward.notifications.selectors import notification_get, notifications_for
+from steward.notifications.services import notification_mark_read
 from steward.organisations.models import StaffMember
 from steward.organisations.selectors import escalation_chain
 from steward.requests import services as request_services
@@ -84,6 +85,17 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
             "notifications": alerts,
         },
     )
+
+
+@require_POST
+@staff_required
+def notification_read(request: ConsoleRequest, staff: StaffMember, notification_id: int) -> HttpResponse:
+    try:
+        notification_mark_read(notification=notification_get(notification_id=notification_id, staff=staff), actor=staff)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    messages.success(request, "Marked as read.")
+    return redirect("console:my-work")
 
 
 # --- one request ---------------------------------------------------------------------

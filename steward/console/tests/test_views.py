@@ -468,3 +468,42 @@ def test_request_page_query_count_does_not_grow_with_timeline(busy_owner, django
         response = client.get(reverse("console:request", args=[target.pk]))
     assert response.status_code == 200
     assert response.content.decode().count('class="event ') == 32
+
+
+class TestNotificationsOnMyWork:
+    def test_the_recipient_marks_an_escalation_read_and_it_leaves_my_work(self, client, demo):
+        from datetime import timedelta
+
+        from steward.notifications.models import Notification
+        from steward.requests.models import Request
+        from steward.requests.services import sla_sweep
+
+        request = Request.objects.get(customer__given_name="Amina")
+        sla_sweep(at=request.first_response_due + timedelta(minutes=1))
+        supervisor = Notification.objects.get(kind="breach_escalated", request=request).recipient
+        client.force_login(supervisor.user)
+        note = Notification.objects.get(kind="breach_escalated", request=request)
+        assert note.title in client.get("/console/").content.decode()
+
+        response = client.post(f"/console/notifications/{note.pk}/read/", follow=True)
+
+        assert "Marked as read." in response.content.decode()
+        assert note.title not in response.content.decode()
+
+    def test_someone_else_cannot_mark_it_read(self, client, demo):
+        from datetime import timedelta
+
+        from steward.notifications.models import Notification
+        from steward.requests.models import Request
+        from steward.requests.services import sla_sweep
+
+        request = Request.objects.get(customer__given_name="Amina")
+        sla_sweep(at=request.first_response_due + timedelta(minutes=1))
+        note = Notification.objects.get(kind="breach_escalated", request=request)
+        client.force_login(demo.staff("dan.evans").user)
+
+        response = client.post(f"/console/notifications/{note.pk}/read/")
+
+        assert response.status_code == 404
+        note.refresh_from_db()
+        assert note.read_at is None
