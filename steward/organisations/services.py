@@ -157,7 +157,12 @@ def staff_deactivate(
     because an open request must never be left without an owner (I1)."""
     from steward.requests.services import requests_move_from_departing  # requests builds on staff
 
-    staff = StaffMember.objects.select_for_update().select_related("user", "organisation").get(pk=staff.pk)
+    # Deactivations in one organisation go one at a time, each taking the organisation's
+    # lock first: two cannot deadlock, and each sees what the one before it did.
+    list(Organisation.objects.select_for_update(no_key=True).filter(pk=staff.organisation_id).values_list("pk"))
+    staff = (
+        StaffMember.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=staff.pk)
+    )
     allowed = actor is None or (
         actor in escalation_chain(staff)
         or is_platform_admin(actor)
@@ -175,6 +180,7 @@ def staff_deactivate(
     if successor is None:
         successor = first_active_supervisor(staff)
     else:
+        successor = StaffMember.objects.get(pk=successor.pk)  # as it is now, not as the caller loaded it
         if successor.pk == staff.pk or not successor.is_active:
             raise InvalidInput("The successor must be another active staff member.", code="successor_invalid")
         if successor.organisation_id != staff.organisation_id:
