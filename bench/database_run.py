@@ -147,13 +147,15 @@ def run_on_database(name: str, results_path: Path) -> None:
     generator = DatasetGenerator(world, seed=parameters.seed + 1)
     rng = random.Random(parameters.seed)
     measurements = []
+    say("timing the first sweep")
+    measurements.append(measure.first_sweep())
     say(f"timing capture ({parameters.samples} calls)")
     measurements.append(measure.capture(generator, rng, samples=parameters.samples))
     say(f"timing the team queue ({parameters.samples} calls)")
     measurements.append(measure.team_queue(samples=parameters.samples))
     say(f"timing customer timelines ({parameters.samples} calls)")
     measurements.append(measure.customer_timeline(rng, samples=parameters.samples))
-    say(f"timing sweeps (1 cold, {parameters.samples} idle, {parameters.sweep_samples} with "
+    say(f"timing sweeps ({parameters.samples} idle, {parameters.sweep_samples} with "
         f"{parameters.sweep_batch} overdue each)")
     measurements += measure.sweeps(generator, idle_samples=parameters.samples, busy_samples=parameters.sweep_samples,
                                    batch=parameters.sweep_batch)

@@ -204,27 +204,31 @@ def _sweep_timed() -> tuple[float, SweepReport]:
     return _ms(time.perf_counter() - started), report
 
 
-def sweeps(generator: DatasetGenerator, *, idle_samples: int, busy_samples: int, batch: int) -> list[Measurement]:
-    """``sla_sweep(at=now)``, called directly as the worker does, three ways:
+def first_sweep() -> Measurement:
+    """The run's first ``sla_sweep(at=now)``, before anything else touches the database:
+    it does whatever work built up since the dataset was made or last swept (deadlines
+    that passed in between), then further sweeps drain anything left."""
+    elapsed, report = _sweep_timed()
+    note = (f"{report.changes} changes: {report.first_response_breaches} first-reply and "
+            f"{report.resolution_breaches} resolution escalations, {report.closed_after_window} closed")
+    drained = 0
+    while report.changes and drained < 50:
+        _, report = _sweep_timed()
+        drained += 1
+    return Measurement("sweep: first of the run", [elapsed], [], note)
 
-    - the first sweep on this database since the bench started (cold caches; it does
-      whatever work has built up since the dataset was made or last swept);
+
+def sweeps(generator: DatasetGenerator, *, idle_samples: int, busy_samples: int, batch: int) -> list[Measurement]:
+    """``sla_sweep(at=now)``, called directly as the worker does, once nothing is left
+    over from before (see `first_sweep`), two ways:
+
     - sweeps with nothing to do: what the worker pays every minute, all day;
     - sweeps right after ``batch`` open requests became overdue for their first reply
       (added, untimed, just before each): each escalates ``batch`` requests by name.
     """
-    cold_ms, cold = _sweep_timed()
-    cold_note = (f"{cold.changes} changes: {cold.first_response_breaches} first-reply and "
-                 f"{cold.resolution_breaches} resolution escalations, {cold.closed_after_window} closed")
-    drained = 0
-    report = cold
-    while report.changes and drained < 50:
-        _, report = _sweep_timed()
-        drained += 1
-    results = [Measurement("sweep: first since start (cold)", [cold_ms], [], cold_note)]
-    results.append(_timed("sweep: nothing to do", lambda _: sla_sweep(at=timezone.now()),
-                          [None] * (WARMUP + idle_samples + SWEEP_COUNTED), samples=idle_samples,
-                          counted=SWEEP_COUNTED, note="worker's steady state"))
+    results = [_timed("sweep: nothing to do", lambda _: sla_sweep(at=timezone.now()),
+                      [None] * (WARMUP + idle_samples + SWEEP_COUNTED), samples=idle_samples,
+                      counted=SWEEP_COUNTED, note="the worker's steady state")]
     if busy_samples < 1:
         return results
     timings: list[float] = []
