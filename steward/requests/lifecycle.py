@@ -23,6 +23,10 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# Every status but closed: what queues show and what must have an active owner (I1).
+IN_PLAY = [Status.OPEN, Status.WAITING, Status.RESOLVED]
+
+
 class Trigger(StrEnum):
     """What causes a move: a staff member deciding, the customer replying, or the sweep."""
 

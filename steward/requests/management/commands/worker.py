@@ -1,6 +1,6 @@
 """The background worker: sweeps every STEWARD_SWEEP_INTERVAL_SECONDS and runs queued
-tasks (notification emails) in between. Run as many as you like: sweeps and tasks are
-idempotent and claim their work row by row."""
+tasks (notification emails) in between; refreshes the query planner's statistics hourly.
+Run as many as you like: sweeps and tasks are idempotent and claim their work row by row."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from steward.database_upkeep import planner_statistics_refresh
 from steward.requests.services import sla_sweep
 
 from .sweep import describe
+
+STATISTICS_EVERY_SECONDS = 3600
 
 
 class Command(BaseCommand):
@@ -34,8 +37,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        statistics_refreshed = float("-inf")
         while not stopping:
             started = time.monotonic()
+            if started - statistics_refreshed > STATISTICS_EVERY_SECONDS:
+                planner_statistics_refresh()
+                statistics_refreshed = started
             report = sla_sweep()
             if report.changes or report.problems or options["once"]:
                 self.stdout.write(describe(report))
