@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from steward.errors import Conflict
 from steward.needs.models import Need
 from steward.organisations.models import StaffMember, Team
 
 from .lifecycle import Status
+from .models import Request
 
 OPEN_WORK = [Status.OPEN, Status.WAITING]
 
@@ -30,10 +32,19 @@ class RoutingDecision:
 
 def route(*, need: Need) -> RoutingDecision:
     team = need.team
+    # Counted in a correlated subquery on the owner's queue index: a join would read every
+    # request the team ever owned (the bench measured 0.2-0.4 s on a 500k-request database).
+    open_work = (
+        Request.objects.filter(owner=OuterRef("pk"), status__in=OPEN_WORK)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     candidates = (
         StaffMember.objects.filter(team=team, is_active=True)
         .annotate(
-            open_work=Count("owned_requests", filter=Q(owned_requests__status__in=OPEN_WORK)),
+            open_work=Coalesce(Subquery(open_work, output_field=IntegerField()), Value(0)),
             is_lead=Case(When(pk=team.lead_id, then=Value(0)), default=Value(1), output_field=IntegerField()),
         )
         .order_by("open_work", "is_lead", "display_name", "id")

@@ -26,10 +26,10 @@ from steward.organisations.selectors import escalation_chain, first_active_super
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
-from .lifecycle import PLAIN_WORDS, Status, Trigger, check_transition
+from .lifecycle import IN_PLAY, PLAIN_WORDS, Status, Trigger, check_transition
 from .models import Channel, Request
 from .permissions import can_view, require_work_on
-from .routing import route
+from .routing import RoutingDecision, route
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,23 @@ def _owner_sentence(owner: StaffMember) -> str:
 # --- capture ------------------------------------------------------------------------
 
 
+def _route_and_hold_owner(need: Need) -> RoutingDecision:
+    """Route, then lock the chosen owner's row until the capture commits.
+
+    `staff_deactivate` locks the same row, so a capture and a deactivation of the chosen
+    owner queue up: either the capture commits first and the deactivation then moves the
+    new request on, or the deactivation wins and the locked re-read finds the person
+    inactive, and routing runs again (I1 under concurrency)."""
+    for _ in range(3):
+        decision = route(need=need)
+        held = list(
+            StaffMember.objects.select_for_update().filter(pk=decision.owner.pk, is_active=True).values_list("pk")
+        )
+        if held:
+            return decision
+    raise Conflict("Everyone who could answer for this is being changed right now; try again.", code="routing_busy")
+
+
 @transaction.atomic
 def request_capture(
     *,
@@ -110,7 +127,7 @@ def request_capture(
     # written, routing again if they were deactivated meanwhile: a concurrent
     # deactivation then either sees this request or is seen by it (I1).
     while not StaffMember.objects.select_for_update(no_key=True).filter(pk=decision.owner.pk, is_active=True).exists():
-        decision = route(need=need)
+        decision = _route_and_hold_owner(need)
     now = timezone.now()
     request = Request(
         customer=customer,
@@ -460,6 +477,7 @@ def _escalate_breach(request: Request, *, which: str, due: datetime, at: datetim
         kind=TimelineEvent.Kind.BREACHED,
         summary=f"The {label} was due by {due_local:%d %b %Y %H:%M} and was missed.",
         data={"which": which, "due": due.isoformat(), "swept_at": at.isoformat()},
+        occurred_at=at,
     )
     if target.pk == owner.pk:
         summary = f"{owner.display_name} heads {request.organisation.name}, so the missed {label} stays with them."
@@ -472,6 +490,7 @@ def _escalate_breach(request: Request, *, which: str, due: datetime, at: datetim
         kind=TimelineEvent.Kind.ESCALATED,
         summary=summary,
         data={"which": which, "escalated_to": target.pk, "owner": owner.pk},
+        occurred_at=at,
     )
     notification_send(
         recipient=target,
@@ -509,10 +528,11 @@ def _sweep_breaches(*, at: datetime, which: str) -> int:
 def _repair_orphans(report: SweepReport) -> None:
     """I1 must hold; if an owner was deactivated behind the services' back (say in the
     database directly), hand their requests to the nearest active manager and say so."""
+    # Start from the (few) inactive people rather than from the (many) requests, and name
+    # the in-play statuses: `exclude(status=closed)` cannot use an index.
+    inactive = StaffMember.objects.filter(is_active=False).values("pk")
     ids = list(
-        Request.objects.exclude(status=Status.CLOSED)
-        .filter(owner__is_active=False)
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
+        Request.objects.filter(owner__in=inactive, status__in=IN_PLAY).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for pk in ids:
         with transaction.atomic():
@@ -564,14 +584,15 @@ def _close_after_window(*, at: datetime) -> int:
                 Trigger.SWEEP,
                 actor=None,
                 reason=f"Nobody replied within {settings.STEWARD_REOPEN_WINDOW_DAYS} days of it being resolved.",
-                now=timezone.now(),
+                now=at,
             )
             count += 1
     return count
 
 
 def sla_sweep(*, at: datetime | None = None) -> SweepReport:
-    """One pass of the periodic checks, as of `at` (default now). Idempotent: running it
+    """One pass of the periodic checks, as of `at` (default now); what it records is dated
+    `at`, so `manage.py sweep --at …` tells a coherent story in demos. Idempotent: running it
     twice at the same time changes nothing the second time. Each request is handled in
     its own transaction, so an interrupted sweep keeps what it finished."""
     at = at or timezone.now()
