@@ -21,6 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from steward.customers.models import ContactPoint, Customer
+from steward.database_upkeep import planner_statistics_refresh
 from steward.needs.models import Need
 from steward.organisations.models import Organisation, StaffMember, Team
 from steward.requests.models import Request
@@ -73,7 +74,7 @@ def _tune_for_loading() -> None:
 def _settle_after_loading() -> None:
     """Leave the database as it would be in service: PostgreSQL's autovacuum would have
     analysed and vacuumed the tables by now; SQLite's write-ahead log is folded back in.
-    (Nothing in Steward runs ANALYZE on SQLite, so the bench does not either.)"""
+    (SQLite's statistics are refreshed before measuring, as the worker does at start.)"""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for model in (Customer, ContactPoint, Request, TimelineEvent):
@@ -143,6 +144,8 @@ def run_on_database(name: str, results_path: Path) -> None:
         marker, steps = _generate(parameters)
     else:
         say(f"reusing the dataset generated {marker.generated_at} (BENCH_REBUILD=1 builds it again)")
+    say("refreshing the planner's statistics, as `manage.py worker` does when it starts")
+    planner_statistics_refresh()
     world = World.load()
     generator = DatasetGenerator(world, seed=parameters.seed + 1)
     rng = random.Random(parameters.seed)
