@@ -36,6 +36,15 @@ def _raw(sql: str, params: list[Any]) -> int:
         return cursor.rowcount
 
 
+@pytest.fixture(autouse=True)
+def _rewrite_door_closed(request: pytest.FixtureRequest) -> None:
+    """Outside transactional tests, start from a closed door, as every connection in
+    production does, whatever an earlier test on this worker left behind (conftest opens
+    it on SQLite for transactional tests' flush)."""
+    if "transactional_db" not in request.fixturenames:
+        rewrite_guard._state.allowed = False
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return make_world()
