@@ -84,7 +84,12 @@ def _allow_flush_of_timeline(request: pytest.FixtureRequest) -> Iterator[None]:
     every test's set-up (this fixture again) decides afresh."""
     from steward.timeline import rewrite_guard
 
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    )
     rewrite_guard._state.allowed = transactional
     yield
     if not transactional:

@@ -160,13 +160,14 @@ def staff_deactivate(
     # Deactivations in one organisation go one at a time, each taking the organisation's
     # lock first: two cannot deadlock, and each sees what the one before it did.
     list(Organisation.objects.select_for_update(no_key=True).filter(pk=staff.organisation_id).values_list("pk"))
-    staff = (
-        StaffMember.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=staff.pk)
-    )
+    staff = StaffMember.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=staff.pk)
     allowed = actor is None or (
-        actor in escalation_chain(staff)
-        or is_platform_admin(actor)
-        or (actor.is_org_admin and actor.organisation_id == staff.organisation_id)
+        actor.is_active
+        and (
+            actor in escalation_chain(staff)
+            or is_platform_admin(actor)
+            or (actor.is_org_admin and actor.organisation_id == staff.organisation_id)
+        )
     )
     if not allowed:
         raise PermissionDenied(

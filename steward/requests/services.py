@@ -88,7 +88,9 @@ def _route_and_hold_owner(need: Need) -> RoutingDecision:
     for _ in range(3):
         decision = route(need=need)
         held = list(
-            StaffMember.objects.select_for_update().filter(pk=decision.owner.pk, is_active=True).values_list("pk")
+            StaffMember.objects.select_for_update(no_key=True)
+            .filter(pk=decision.owner.pk, is_active=True)
+            .values_list("pk")
         )
         if held:
             return decision
@@ -122,12 +124,7 @@ def request_capture(
         raise InvalidInput(f"“{need.title}” is no longer offered; choose another need.", code="need_inactive")
     description = _clean_text(description, what="What the customer said", code="description_required")
     subject = (subject or "").strip()[:200] or need.title
-    decision = route(need=need)
-    # Routing read who is free without locks. Hold the owner's row until the request is
-    # written, routing again if they were deactivated meanwhile: a concurrent
-    # deactivation then either sees this request or is seen by it (I1).
-    while not StaffMember.objects.select_for_update(no_key=True).filter(pk=decision.owner.pk, is_active=True).exists():
-        decision = _route_and_hold_owner(need)
+    decision = _route_and_hold_owner(need)
     now = timezone.now()
     request = Request(
         customer=customer,
@@ -387,8 +384,12 @@ def request_change_status(*, request: Request, status: str, actor: StaffMember, 
 
 
 def _change_owner(request: Request, new_owner: StaffMember, *, actor: StaffMember | None, reason: str) -> None:
-    """Give a locked request to `new_owner` and say why on the timeline."""
-    if not new_owner.is_active:
+    """Give a locked request to `new_owner` and say why on the timeline. The new owner's
+    row is locked and re-read, so someone deactivated a moment ago is refused (I1)."""
+    still_active = list(
+        StaffMember.objects.select_for_update(no_key=True).filter(pk=new_owner.pk, is_active=True).values_list("pk")
+    )
+    if not still_active:
         raise InvalidInput(f"{new_owner.display_name} is deactivated.", code="staff_inactive")
     previous = request.owner
     now = timezone.now()
@@ -556,12 +557,17 @@ def _repair_orphans(report: SweepReport) -> None:
                 logger.error("request %s has an inactive owner and no successor", pk)
                 continue
             logger.warning("request %s had inactive owner %s; moving to %s", pk, owner.pk, successor.pk)
-            _change_owner(
-                request,
-                successor,
-                actor=None,
-                reason=f"{owner.display_name} is no longer active, so the request moved to their manager.",
-            )
+            try:
+                _change_owner(
+                    request,
+                    successor,
+                    actor=None,
+                    reason=f"{owner.display_name} is no longer active, so the request moved to their manager.",
+                )
+            except InvalidInput:
+                # The successor left while we chose them; the next sweep chooses again.
+                report.problems.append(f"Request #{pk}: {successor.display_name} left while taking it over.")
+                continue
             report.repaired_owners += 1
 
 

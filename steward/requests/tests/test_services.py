@@ -369,3 +369,10 @@ class TestDeactivation:
         staff_deactivate(staff=world.bob, actor=world.lead, reason="left")
         token.refresh_from_db()
         assert token.revoked_at is not None
+
+
+def test_a_deactivated_manager_cannot_deactivate_anyone(world):
+    staff_deactivate(staff=world.lead, actor=world.head, reason="left")
+    world.lead.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        staff_deactivate(staff=world.alice, actor=world.lead, reason="parting shot")
