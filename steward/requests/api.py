@@ -154,7 +154,9 @@ def capture(request: HttpRequest, payload: CaptureIn) -> tuple[int, dict[str, An
 def mine(
     request: HttpRequest, page: Query[PageParams], status: Query[list[StatusName] | None] = None
 ) -> dict[str, Any]:
-    result = page_of(selectors.my_requests(staff=acting_staff(request), statuses=_statuses(status)), page)
+    result = page_of(
+        selectors.my_requests(staff=acting_staff(request), statuses=_statuses(status)), page, ids_first=True
+    )
     result["items"] = _requests_out(result["items"])
     return result
 
@@ -165,7 +167,7 @@ def team_queue(
 ) -> dict[str, Any]:
     team = team_get(team_id=team_id)
     qs = selectors.team_queue(staff=acting_staff(request), team=team, statuses=_statuses(status))
-    result = page_of(qs, page)
+    result = page_of(qs, page, ids_first=True)
     result["items"] = _requests_out(result["items"])
     return result
 
