@@ -7,7 +7,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
 .DEFAULT_GOAL := help
 
@@ -50,7 +49,7 @@ worker: migrate ## Run the background worker (sweeps + queued tasks)
 
 .PHONY: test
 test: install ## Run the whole test suite (DATABASE_URL=postgres://… for PostgreSQL)
-	@$(BIN)/python -m pytest -n auto --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest -n auto --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install ## ruff and mypy
