@@ -31,7 +31,14 @@ def _database_is_postgres() -> bool:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     db = "PostgreSQL (" + os.environ["DATABASE_URL"].split("@")[-1] + ")" if _database_is_postgres() else "SQLite"
     browser = CHROMIUM if shutil.which(CHROMIUM) else f"absent ({CHROMIUM} not found)"
-    return [f"steward: database {db}; browser {browser}"]
+    lines = [f"steward: database {db}; browser {browser}"]
+    if not _database_is_postgres() and REQUIRE_POSTGRES:
+        # Printed here because under pytest-xdist collection happens in the workers.
+        lines.append(
+            "steward: tests marked `postgres` are deselected from this SQLite pass; "
+            "they run in the PostgreSQL pass (DATABASE_URL=postgres://…)"
+        )
+    return lines
 
 
 def pytest_configure(config: pytest.Config) -> None:
