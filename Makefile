@@ -54,7 +54,7 @@ test: install ## Run the whole test suite (DATABASE_URL=postgres://… for Postg
 .PHONY: lint
 lint: install ## ruff and mypy
 	@$(BIN)/ruff check .
-	@$(BIN)/ruff format --check . || true
+	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy steward config
 
 .PHONY: bench

@@ -139,8 +139,11 @@ def _foreign_keys(model: type[Model]) -> list[tuple[str, str]]:
 
 
 @contextmanager
-def indexes_and_foreign_keys_deferred(models: Sequence[type[Model]], *, progress_stream: TextIO | None = None,
-                                      ) -> Iterator[None]:
+def indexes_and_foreign_keys_deferred(
+    models: Sequence[type[Model]],
+    *,
+    progress_stream: TextIO | None = None,
+) -> Iterator[None]:
     """Load without secondary indexes and per-row foreign-key checks, then restore both.
 
     Indexes are dropped and created again from their own DDL. Foreign keys are checked

@@ -98,8 +98,12 @@ def _generate(parameters: BenchParameters) -> tuple[Marker, dict[str, float]]:
     seconds = time.perf_counter() - started
     steps["total"] = seconds
     marker = Marker(
-        customers=parameters.size.customers, requests=parameters.size.requests, events=parameters.size.events,
-        seed=parameters.seed, staff=parameters.staff, generation_seconds=round(seconds, 1),
+        customers=parameters.size.customers,
+        requests=parameters.size.requests,
+        events=parameters.size.events,
+        seed=parameters.seed,
+        staff=parameters.staff,
+        generation_seconds=round(seconds, 1),
         generated_at=timezone.now().isoformat(timespec="seconds"),
     )
     marker_write(marker)
@@ -158,10 +162,13 @@ def run_on_database(name: str, results_path: Path) -> None:
     measurements.append(measure.team_queue(samples=parameters.samples))
     say(f"timing customer timelines ({parameters.samples} calls)")
     measurements.append(measure.customer_timeline(rng, samples=parameters.samples))
-    say(f"timing sweeps ({parameters.samples} idle, {parameters.sweep_samples} with "
-        f"{parameters.sweep_batch} overdue each)")
-    measurements += measure.sweeps(generator, idle_samples=parameters.samples, busy_samples=parameters.sweep_samples,
-                                   batch=parameters.sweep_batch)
+    say(
+        f"timing sweeps ({parameters.samples} idle, {parameters.sweep_samples} with "
+        f"{parameters.sweep_batch} overdue each)"
+    )
+    measurements += measure.sweeps(
+        generator, idle_samples=parameters.samples, busy_samples=parameters.sweep_samples, batch=parameters.sweep_batch
+    )
     results = {
         "database": name,
         "engine": _engine(),

@@ -53,7 +53,11 @@ class Marker:
 
     def matches(self, size: DatasetSize, *, seed: int, staff: int) -> bool:
         return (self.customers, self.requests, self.events, self.seed, self.staff) == (
-            size.customers, size.requests, size.events, seed, staff,
+            size.customers,
+            size.requests,
+            size.events,
+            seed,
+            staff,
         )
 
 

@@ -135,8 +135,9 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + (end - start) * rng.random()
 
 
-def _next_due(status: str, first_responded_at: datetime | None, first_response_due: datetime,
-              resolution_due: datetime) -> datetime | None:
+def _next_due(
+    status: str, first_responded_at: datetime | None, first_response_due: datetime, resolution_due: datetime
+) -> datetime | None:
     """Mirrors `steward.requests.services._next_due`: the deadline a queue sorts by."""
     if status != Status.OPEN:
         return None
@@ -148,19 +149,61 @@ def _json(data: dict[str, object]) -> str:
 
 
 CUSTOMER_FIELDS = (
-    "id", "given_name", "family_name", "preferred_name", "date_of_birth", "language", "accessibility_needs",
-    "what_matters_to_me", "is_vulnerable", "search_name", "created_at", "updated_at",
+    "id",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "language",
+    "accessibility_needs",
+    "what_matters_to_me",
+    "is_vulnerable",
+    "search_name",
+    "created_at",
+    "updated_at",
 )
 CONTACT_FIELDS = ("id", "customer", "kind", "value", "normalized", "postcode", "is_preferred", "created_at")
 REQUEST_FIELDS = (
-    "id", "customer", "organisation", "need", "team", "owner", "owner_since", "status", "channel", "subject",
-    "description", "captured_by", "first_response_due", "resolution_due", "due_at", "first_responded_at",
-    "paused_at", "first_response_breached_at", "resolution_breached_at", "resolved_at", "closed_at",
-    "reopen_count", "created_at", "updated_at",
+    "id",
+    "customer",
+    "organisation",
+    "need",
+    "team",
+    "owner",
+    "owner_since",
+    "status",
+    "channel",
+    "subject",
+    "description",
+    "captured_by",
+    "first_response_due",
+    "resolution_due",
+    "due_at",
+    "first_responded_at",
+    "paused_at",
+    "first_response_breached_at",
+    "resolution_breached_at",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+    "created_at",
+    "updated_at",
 )
 EVENT_FIELDS = (
-    "id", "customer", "organisation", "request", "kind", "channel", "actor", "actor_name", "summary", "body",
-    "is_internal", "data", "corrects", "occurred_at",
+    "id",
+    "customer",
+    "organisation",
+    "request",
+    "kind",
+    "channel",
+    "actor",
+    "actor_name",
+    "summary",
+    "body",
+    "is_internal",
+    "data",
+    "corrects",
+    "occurred_at",
 )
 
 K = TimelineEvent.Kind
@@ -184,8 +227,9 @@ class DatasetGenerator:
     deadlines before it count as missed.
     """
 
-    def __init__(self, world: World, *, seed: int = 42, now: datetime | None = None,
-                 progress_stream: TextIO | None = None) -> None:
+    def __init__(
+        self, world: World, *, seed: int = 42, now: datetime | None = None, progress_stream: TextIO | None = None
+    ) -> None:
         if not world.needs:
             raise ValueError("The world has no needs to route requests to.")
         self.world = world
@@ -217,8 +261,9 @@ class DatasetGenerator:
             contacts: list[Row] = []
             events: list[Row] = []
             for i in range(start, min(start + BATCH, count)):
-                row, points, event = self._customer_rows(customer_id, contact_id, event_id, history_start,
-                                                         registered=i < registered)
+                row, points, event = self._customer_rows(
+                    customer_id, contact_id, event_id, history_start, registered=i < registered
+                )
                 customers.append(row)
                 contacts.extend(points)
                 names[customer_id] = row[1]
@@ -235,22 +280,27 @@ class DatasetGenerator:
         progress.finish()
         return names
 
-    def _customer_rows(self, customer_id: int, contact_id: int, event_id: int, history_start: datetime,
-                       *, registered: bool) -> tuple[Row, list[Row], Row | None]:
+    def _customer_rows(
+        self, customer_id: int, contact_id: int, event_id: int, history_start: datetime, *, registered: bool
+    ) -> tuple[Row, list[Row], Row | None]:
         rng = self.rng
         given, family = rng.choice(FIRST_NAMES), rng.choice(FAMILY_NAMES)
         preferred = rng.choice(FIRST_NAMES) if rng.random() < 0.05 else ""
         created = history_start - timedelta(days=365) * rng.random()
         vulnerable = rng.random() < 0.08
         row = (
-            customer_id, given, family, preferred,
+            customer_id,
+            given,
+            family,
+            preferred,
             date(1930, 1, 1) + timedelta(days=rng.randrange(27_000)),
             rng.choice(LANGUAGES),
             "Hard of hearing; please speak clearly or use text." if rng.random() < 0.05 else "",
             "Staying in my own home." if vulnerable else "",
             vulnerable,
             " ".join(p for p in (given, family, preferred) if p).lower(),
-            created, created,
+            created,
+            created,
         )
         points: list[Row] = []
         kinds = [k for k, share in (("email", 0.8), ("phone", 0.7), ("address", 0.6)) if rng.random() < share]
@@ -264,8 +314,10 @@ class DatasetGenerator:
                 normalized = normalise_phone(value)
             else:
                 letters = "ABDEFGHJLNPQRSTUWXYZ"
-                postcode = (f"{rng.choice(POSTCODE_AREAS)}{rng.randrange(1, 30)} "
-                            f"{rng.randrange(1, 10)}{rng.choice(letters)}{rng.choice(letters)}")
+                postcode = (
+                    f"{rng.choice(POSTCODE_AREAS)}{rng.randrange(1, 30)} "
+                    f"{rng.randrange(1, 10)}{rng.choice(letters)}{rng.choice(letters)}"
+                )
                 value = f"{rng.randrange(1, 200)} {rng.choice(STREETS)}"
                 normalized = " ".join(value.lower().split())
                 postcode = normalise_postcode(postcode)
@@ -274,8 +326,20 @@ class DatasetGenerator:
         if registered:
             org = self.rng.choice(self.world.organisations)
             event = (
-                event_id, customer_id, org.pk, None, K.CUSTOMER_REGISTERED, SYSTEM, None, org.name,
-                f"{given} {family} was registered by {org.name}.", "", False, "{}", None, created,
+                event_id,
+                customer_id,
+                org.pk,
+                None,
+                K.CUSTOMER_REGISTERED,
+                SYSTEM,
+                None,
+                org.name,
+                f"{given} {family} was registered by {org.name}.",
+                "",
+                False,
+                "{}",
+                None,
+                created,
             )
         return row, points, event
 
@@ -300,15 +364,17 @@ class DatasetGenerator:
                 # Skewed: u**1.5 puts more requests on the first customers (the frequent askers).
                 customer_id = ids[int(len(ids) * rng.random() ** 1.5)]
                 created = start_at + HISTORY * ((i + rng.random()) / count)
-                plans.append(RequestPlan(
-                    request_id=request_id + i,
-                    customer_id=customer_id,
-                    customer_name=customers[customer_id],
-                    need=self._need(),
-                    status=self._status(created),
-                    created_at=created,
-                    events=per_request + (1 if i < extra else 0),
-                ))
+                plans.append(
+                    RequestPlan(
+                        request_id=request_id + i,
+                        customer_id=customer_id,
+                        customer_name=customers[customer_id],
+                        need=self._need(),
+                        status=self._status(created),
+                        created_at=created,
+                        events=per_request + (1 if i < extra else 0),
+                    )
+                )
             self._write_plans(plans)
             progress.advance(len(plans), detail=f"events {self.events.rows_written:,}")
         progress.finish()
@@ -330,15 +396,17 @@ class DatasetGenerator:
         for i in range(count):
             need = self.rng.choice(needs)
             customer_id = customer_ids[i % len(customer_ids)]
-            plans.append(RequestPlan(
-                request_id=request_id + i,
-                customer_id=customer_id,
-                customer_name=names.get(customer_id, "The customer"),
-                need=need,
-                status=Status.OPEN,
-                created_at=now - timedelta(minutes=need.first_response_minutes + 30),
-                events=2,
-            ))
+            plans.append(
+                RequestPlan(
+                    request_id=request_id + i,
+                    customer_id=customer_id,
+                    customer_name=names.get(customer_id, "The customer"),
+                    need=need,
+                    status=Status.OPEN,
+                    created_at=now - timedelta(minutes=need.first_response_minutes + 30),
+                    events=2,
+                )
+            )
         self._write_plans(plans, now=now, unanswered=True)
         sequences_reset([Request, TimelineEvent])
         return [p.request_id for p in plans]
@@ -356,8 +424,7 @@ class DatasetGenerator:
             return Status.CLOSED
         return Status.OPEN if r < OLD_STILL_OPEN else Status.CLOSED
 
-    def _write_plans(self, plans: list[RequestPlan], *, now: datetime | None = None,
-                     unanswered: bool = False) -> None:
+    def _write_plans(self, plans: list[RequestPlan], *, now: datetime | None = None, unanswered: bool = False) -> None:
         event_id = self.events.next_id()
         request_rows: list[Row] = []
         event_rows: list[Row] = []
@@ -370,22 +437,27 @@ class DatasetGenerator:
             self.requests.write(request_rows)
             self.events.write(event_rows)
 
-    def _request_rows(self, plan: RequestPlan, event_id: int, *, now: datetime,
-                      unanswered: bool) -> tuple[Row, list[Row]]:
+    def _request_rows(
+        self, plan: RequestPlan, event_id: int, *, now: datetime, unanswered: bool
+    ) -> tuple[Row, list[Row]]:
         """The request's row and its timeline, consistent with each other."""
         rng = self.rng
         need, status, created = plan.need, plan.status, plan.created_at
         team_id = need.team_id
         active = self.world.active_members[team_id]
-        owner = rng.choice(active if status != Status.CLOSED or not self.world.members[team_id]
-                           else self.world.members[team_id])
+        owner = rng.choice(
+            active if status != Status.CLOSED or not self.world.members[team_id] else self.world.members[team_id]
+        )
         first_response = timedelta(minutes=need.first_response_minutes)
         first_response_due = created + first_response
         resolution_due = created + timedelta(minutes=need.resolution_minutes)
         resolved_at = closed_at = paused_at = first_responded_at = None
         if status == Status.CLOSED:
-            resolved_at = _between(rng, min(now, created + first_response * 0.3),
-                                   min(now, created + timedelta(minutes=need.resolution_minutes * 1.3)))
+            resolved_at = _between(
+                rng,
+                min(now, created + first_response * 0.3),
+                min(now, created + timedelta(minutes=need.resolution_minutes * 1.3)),
+            )
             closed_at = _between(rng, resolved_at, min(now, resolved_at + timedelta(days=7)))
             end = closed_at
         elif status == Status.RESOLVED:
@@ -422,35 +494,75 @@ class DatasetGenerator:
         if first_responded_at is not None:
             milestones.append((first_responded_at, "message_out"))
         if first_response_breached_at is not None:
-            milestones += [(first_response_breached_at, "first_response_breached"),
-                           (first_response_breached_at, "first_response_escalated")]
+            milestones += [
+                (first_response_breached_at, "first_response_breached"),
+                (first_response_breached_at, "first_response_escalated"),
+            ]
         if resolution_breached_at is not None:
-            milestones += [(resolution_breached_at, "resolution_breached"),
-                           (resolution_breached_at, "resolution_escalated")]
+            milestones += [
+                (resolution_breached_at, "resolution_breached"),
+                (resolution_breached_at, "resolution_escalated"),
+            ]
         for moment, step in ((paused_at, "waiting"), (resolved_at, "resolved"), (closed_at, "closed")):
             if moment is not None:
                 milestones.append((moment, step))
         milestones.sort(key=lambda m: m[0])  # stable: a breach comes before its escalation
         events = self._story_rows(
-            plan, event_id, owner=owner, channel=channel, captured_by=captured_by, description=description,
-            milestones=milestones, end=end, replied=replied,
-            first_response_due=first_response_due, resolution_due=resolution_due,
+            plan,
+            event_id,
+            owner=owner,
+            channel=channel,
+            captured_by=captured_by,
+            description=description,
+            milestones=milestones,
+            end=end,
+            replied=replied,
+            first_response_due=first_response_due,
+            resolution_due=resolution_due,
         )
         request_row = (
-            plan.request_id, plan.customer_id, need.organisation_id, need.pk, team_id, owner.pk, created, status,
-            channel, need.title, description, captured_by.pk if captured_by else None,
-            first_response_due, resolution_due,
+            plan.request_id,
+            plan.customer_id,
+            need.organisation_id,
+            need.pk,
+            team_id,
+            owner.pk,
+            created,
+            status,
+            channel,
+            need.title,
+            description,
+            captured_by.pk if captured_by else None,
+            first_response_due,
+            resolution_due,
             _next_due(status, first_responded_at, first_response_due, resolution_due),
-            first_responded_at, paused_at, first_response_breached_at, resolution_breached_at, resolved_at,
-            closed_at, 1 if status == Status.CLOSED and rng.random() < REOPENED_SHARE else 0, created,
+            first_responded_at,
+            paused_at,
+            first_response_breached_at,
+            resolution_breached_at,
+            resolved_at,
+            closed_at,
+            1 if status == Status.CLOSED and rng.random() < REOPENED_SHARE else 0,
+            created,
             events[-1][-1],
         )
         return request_row, events
 
-    def _story_rows(self, plan: RequestPlan, event_id: int, *, owner: StaffMember, channel: str,
-                    captured_by: StaffMember | None, description: str, milestones: list[tuple[datetime, str]],
-                    end: datetime, replied: bool, first_response_due: datetime,
-                    resolution_due: datetime) -> list[Row]:
+    def _story_rows(
+        self,
+        plan: RequestPlan,
+        event_id: int,
+        *,
+        owner: StaffMember,
+        channel: str,
+        captured_by: StaffMember | None,
+        description: str,
+        milestones: list[tuple[datetime, str]],
+        end: datetime,
+        replied: bool,
+        first_response_due: datetime,
+        resolution_due: datetime,
+    ) -> list[Row]:
         """``plan.events`` timeline rows: captured, routed, then what happened since.
 
         The milestones (first reply, missed deadlines, waiting, resolved, closed) keep
@@ -462,7 +574,7 @@ class DatasetGenerator:
         need = plan.need
         created = plan.created_at
         slots = plan.events - 2
-        kept = milestones[len(milestones) - slots:] if slots < len(milestones) else milestones
+        kept = milestones[len(milestones) - slots :] if slots < len(milestones) else milestones
         if len(kept) >= 2:
             window_start, window_end = kept[0][0], kept[-1][0]
         else:
@@ -478,14 +590,39 @@ class DatasetGenerator:
         team_name = self._team_names[need.team_id]
         supervisor = self.world.supervisor_names.get(owner.pk, owner_name)
         rows: list[Row] = [
-            (event_id, customer_id, org_id, request_id, K.CAPTURED, channel, captured_by.pk if captured_by else None,
-             taker, f"{taker} took down a request: “{need.title}”.", description, False,
-             f'{{"need":{json.dumps(need.code)},"captured_by_organisation":'
-             f'{captured_by.organisation_id if captured_by else "null"}}}',
-             None, created),
-            (event_id + 1, customer_id, org_id, request_id, K.ROUTED, SYSTEM, None, "Steward",
-             f"Given to {team_name}. {owner_name} is looking after it, and answers to {supervisor}.", "", False,
-             f'{{"team_id":{need.team_id},"owner_id":{owner.pk},"reason":"least open work"}}', None, created),
+            (
+                event_id,
+                customer_id,
+                org_id,
+                request_id,
+                K.CAPTURED,
+                channel,
+                captured_by.pk if captured_by else None,
+                taker,
+                f"{taker} took down a request: “{need.title}”.",
+                description,
+                False,
+                f'{{"need":{json.dumps(need.code)},"captured_by_organisation":'
+                f"{captured_by.organisation_id if captured_by else 'null'}}}",
+                None,
+                created,
+            ),
+            (
+                event_id + 1,
+                customer_id,
+                org_id,
+                request_id,
+                K.ROUTED,
+                SYSTEM,
+                None,
+                "Steward",
+                f"Given to {team_name}. {owner_name} is looking after it, and answers to {supervisor}.",
+                "",
+                False,
+                f'{{"team_id":{need.team_id},"owner_id":{owner.pk},"reason":"least open work"}}',
+                None,
+                created,
+            ),
         ]
         previous = created
         tick = timedelta(microseconds=1)
@@ -494,41 +631,137 @@ class DatasetGenerator:
             at = previous = max(moment, previous + tick)
             eid = event_id + n
             if step_kind == "message_out":
-                rows.append((eid, customer_id, org_id, request_id, K.MESSAGE_OUT, channel, owner.pk, owner_name,
-                             f"{owner_name} wrote to {customer}.", rng.choice(MESSAGES_OUT), False, "{}", None, at))
+                rows.append(
+                    (
+                        eid,
+                        customer_id,
+                        org_id,
+                        request_id,
+                        K.MESSAGE_OUT,
+                        channel,
+                        owner.pk,
+                        owner_name,
+                        f"{owner_name} wrote to {customer}.",
+                        rng.choice(MESSAGES_OUT),
+                        False,
+                        "{}",
+                        None,
+                        at,
+                    )
+                )
             elif step_kind == "message_in":
-                rows.append((eid, customer_id, org_id, request_id, K.MESSAGE_IN, channel, owner.pk,
-                             f"{customer} (customer)", f"{customer} said (noted by {owner_name}).",
-                             rng.choice(MESSAGES_IN), False, f'{{"recorded_by":{owner.pk}}}', None, at))
+                rows.append(
+                    (
+                        eid,
+                        customer_id,
+                        org_id,
+                        request_id,
+                        K.MESSAGE_IN,
+                        channel,
+                        owner.pk,
+                        f"{customer} (customer)",
+                        f"{customer} said (noted by {owner_name}).",
+                        rng.choice(MESSAGES_IN),
+                        False,
+                        f'{{"recorded_by":{owner.pk}}}',
+                        None,
+                        at,
+                    )
+                )
             elif step_kind == "note":
-                rows.append((eid, customer_id, org_id, request_id, K.NOTE, SYSTEM, owner.pk, owner_name,
-                             f"{owner_name} added a note.", rng.choice(NOTES), True, "{}", None, at))
+                rows.append(
+                    (
+                        eid,
+                        customer_id,
+                        org_id,
+                        request_id,
+                        K.NOTE,
+                        SYSTEM,
+                        owner.pk,
+                        owner_name,
+                        f"{owner_name} added a note.",
+                        rng.choice(NOTES),
+                        True,
+                        "{}",
+                        None,
+                        at,
+                    )
+                )
             elif step_kind in STATUS_STEPS:
                 before, after = STATUS_STEPS[step_kind]
                 by_sweep = step_kind == "closed" and rng.random() < 0.5
                 who, actor = ("Steward", None) if by_sweep else (owner_name, owner.pk)
-                rows.append((eid, customer_id, org_id, request_id, K.STATUS_CHANGED, SYSTEM, actor, who,
-                             f"{who} marked the request as {after.label.lower()}.", "", False,
-                             _json({"from": before, "to": after, "trigger": "sweep" if by_sweep else "staff",
-                                    "reason": ""}), None, at))
+                rows.append(
+                    (
+                        eid,
+                        customer_id,
+                        org_id,
+                        request_id,
+                        K.STATUS_CHANGED,
+                        SYSTEM,
+                        actor,
+                        who,
+                        f"{who} marked the request as {after.label.lower()}.",
+                        "",
+                        False,
+                        _json({"from": before, "to": after, "trigger": "sweep" if by_sweep else "staff", "reason": ""}),
+                        None,
+                        at,
+                    )
+                )
             else:
                 which = "first_response" if step_kind.startswith("first_response") else "resolution"
                 due = first_response_due if which == "first_response" else resolution_due
                 if step_kind.endswith("breached"):
-                    rows.append((eid, customer_id, org_id, request_id, K.BREACHED, SYSTEM, None, "Steward",
-                                 f"The {'first reply' if which == 'first_response' else 'resolution'} was due by "
-                                 f"{due:%d %b %Y %H:%M} and was missed.", "", False,
-                                 _json({"which": which, "due": due.isoformat(), "swept_at": at.isoformat()}),
-                                 None, at))
+                    rows.append(
+                        (
+                            eid,
+                            customer_id,
+                            org_id,
+                            request_id,
+                            K.BREACHED,
+                            SYSTEM,
+                            None,
+                            "Steward",
+                            f"The {'first reply' if which == 'first_response' else 'resolution'} was due by "
+                            f"{due:%d %b %Y %H:%M} and was missed.",
+                            "",
+                            False,
+                            _json({"which": which, "due": due.isoformat(), "swept_at": at.isoformat()}),
+                            None,
+                            at,
+                        )
+                    )
                 else:
-                    rows.append((eid, customer_id, org_id, request_id, K.ESCALATED, SYSTEM, None, "Steward",
-                                 f"Escalated to {supervisor}, who {owner_name} answers to.", "", False,
-                                 _json({"which": which, "owner": owner.pk}), None, at))
+                    rows.append(
+                        (
+                            eid,
+                            customer_id,
+                            org_id,
+                            request_id,
+                            K.ESCALATED,
+                            SYSTEM,
+                            None,
+                            "Steward",
+                            f"Escalated to {supervisor}, who {owner_name} answers to.",
+                            "",
+                            False,
+                            _json({"which": which, "owner": owner.pk}),
+                            None,
+                            at,
+                        )
+                    )
         return rows
 
 
-def dataset_generate(size: DatasetSize, *, seed: int = 42, staff_count: int = 300, defer_indexes: bool = False,
-                     progress_stream: TextIO | None = None) -> GenerationReport:
+def dataset_generate(
+    size: DatasetSize,
+    *,
+    seed: int = 42,
+    staff_count: int = 300,
+    defer_indexes: bool = False,
+    progress_stream: TextIO | None = None,
+) -> GenerationReport:
     """Build the whole dataset into the current (empty) database.
 
     ``defer_indexes`` loads the bulk tables without secondary indexes and per-row

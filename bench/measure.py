@@ -75,8 +75,16 @@ def _ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def _timed(operation: str, call: Callable[[T], object], inputs: Sequence[T], *, samples: int,
-           counted: int = COUNTED, warmup: int = WARMUP, note: str = "") -> Measurement:
+def _timed(
+    operation: str,
+    call: Callable[[T], object],
+    inputs: Sequence[T],
+    *,
+    samples: int,
+    counted: int = COUNTED,
+    warmup: int = WARMUP,
+    note: str = "",
+) -> Measurement:
     """Call ``call`` on successive inputs: ``warmup`` untimed, ``samples`` timed, then
     ``counted`` under query capture. ``inputs`` must hold warmup + samples + counted."""
     feed = iter(inputs)
@@ -112,8 +120,9 @@ class Caller:
         return self._checked(response, 200, path)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = self.client.post("/api/v1" + path, body, content_type="application/json",
-                                    headers={"Authorization": f"Bearer {self.token}"})
+        response = self.client.post(
+            "/api/v1" + path, body, content_type="application/json", headers={"Authorization": f"Bearer {self.token}"}
+        )
         return self._checked(response, 201, path)
 
     @staticmethod
@@ -150,8 +159,13 @@ def capture(generator: DatasetGenerator, rng: random.Random, *, samples: int) ->
         }
         for _ in range(total)
     ]
-    return _timed("capture a request (POST /requests)", lambda body: caller.post("/requests", body), payloads,
-                  samples=samples, note="routes to the least-busy member; 2 events, 1 notification, 1 task")
+    return _timed(
+        "capture a request (POST /requests)",
+        lambda body: caller.post("/requests", body),
+        payloads,
+        samples=samples,
+        note="routes to the least-busy member; 2 events, 1 notification, 1 task",
+    )
 
 
 def team_queue(*, samples: int) -> Measurement:
@@ -164,9 +178,13 @@ def team_queue(*, samples: int) -> Measurement:
     team = Team.objects.get(pk=busiest["team"])
     caller = Caller(_active_member(team))
     path = f"/teams/{team.pk}/queue"
-    return _timed("team queue, page 1 (GET /teams/{id}/queue)", lambda _: caller.get(path),
-                  [None] * (WARMUP + samples + COUNTED), samples=samples,
-                  note=f"{team.name}: {busiest['n']:,} requests not closed")
+    return _timed(
+        "team queue, page 1 (GET /teams/{id}/queue)",
+        lambda _: caller.get(path),
+        [None] * (WARMUP + samples + COUNTED),
+        samples=samples,
+        note=f"{team.name}: {busiest['n']:,} requests not closed",
+    )
 
 
 def customer_timeline(rng: random.Random, *, samples: int) -> Measurement:
@@ -194,8 +212,13 @@ def customer_timeline(rng: random.Random, *, samples: int) -> Measurement:
         customer_id, organisation_id = pick
         return callers[organisation_id].get(f"/customers/{customer_id}/timeline", limit=25)
 
-    return _timed("customer timeline, page 1 (GET /customers/{id}/timeline)", call, picks, samples=samples,
-                  note="limit 25, with the total count")
+    return _timed(
+        "customer timeline, page 1 (GET /customers/{id}/timeline)",
+        call,
+        picks,
+        samples=samples,
+        note="limit 25, with the total count",
+    )
 
 
 def _sweep_timed() -> tuple[float, SweepReport]:
@@ -209,8 +232,10 @@ def first_sweep() -> Measurement:
     it does whatever work built up since the dataset was made or last swept (deadlines
     that passed in between), then further sweeps drain anything left."""
     elapsed, report = _sweep_timed()
-    note = (f"{report.changes} changes: {report.first_response_breaches} first-reply and "
-            f"{report.resolution_breaches} resolution escalations, {report.closed_after_window} closed")
+    note = (
+        f"{report.changes} changes: {report.first_response_breaches} first-reply and "
+        f"{report.resolution_breaches} resolution escalations, {report.closed_after_window} closed"
+    )
     drained = 0
     while report.changes and drained < 50:
         _, report = _sweep_timed()
@@ -226,9 +251,16 @@ def sweeps(generator: DatasetGenerator, *, idle_samples: int, busy_samples: int,
     - sweeps right after ``batch`` open requests became overdue for their first reply
       (added, untimed, just before each): each escalates ``batch`` requests by name.
     """
-    results = [_timed("sweep: nothing to do", lambda _: sla_sweep(at=timezone.now()),
-                      [None] * (WARMUP + idle_samples + SWEEP_COUNTED), samples=idle_samples,
-                      counted=SWEEP_COUNTED, note="the worker's steady state")]
+    results = [
+        _timed(
+            "sweep: nothing to do",
+            lambda _: sla_sweep(at=timezone.now()),
+            [None] * (WARMUP + idle_samples + SWEEP_COUNTED),
+            samples=idle_samples,
+            counted=SWEEP_COUNTED,
+            note="the worker's steady state",
+        )
+    ]
     if busy_samples < 1:
         return results
     timings: list[float] = []

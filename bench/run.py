@@ -55,10 +55,16 @@ def _cpu_model() -> str:
 def code_version() -> str:
     """The commit measured, and whether the working tree differs from it."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=BASE_DIR,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return os.environ.get("BENCH_CODE_VERSION", "unknown (not a git checkout)")
     return f"{commit} (with uncommitted changes)" if dirty else commit
@@ -78,8 +84,9 @@ def machine_info() -> dict[str, Any]:
 
 
 def _describe_counts(dataset: dict[str, Any]) -> str:
-    statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(dataset["requests_by_status"].items(),
-                                                                   key=lambda item: -item[1]))
+    statuses = ", ".join(
+        f"{n:,} {status}" for status, n in sorted(dataset["requests_by_status"].items(), key=lambda item: -item[1])
+    )
     return (
         f"{dataset['organisations']} organisations, {dataset['teams']} teams, {dataset['needs']} needs, "
         f"{dataset['staff']} staff ({dataset['staff_active']} active), {dataset['customers']:,} customers, "
@@ -88,8 +95,14 @@ def _describe_counts(dataset: dict[str, Any]) -> str:
     )
 
 
-def render_report(machine: dict[str, Any], parameters: BenchParameters, results: list[dict[str, Any]],
-                  skipped: list[tuple[str, str]], failed: list[str], seconds: float) -> str:
+def render_report(
+    machine: dict[str, Any],
+    parameters: BenchParameters,
+    results: list[dict[str, Any]],
+    skipped: list[tuple[str, str]],
+    failed: list[str],
+    seconds: float,
+) -> str:
     """The Markdown report: machine, datasets, one table, notes."""
     lines = [
         "# Steward benchmark",
@@ -118,8 +131,10 @@ def render_report(machine: dict[str, Any], parameters: BenchParameters, results:
     ]
     for result in results:
         for m in result["measurements"]:
-            lines.append(f"| {result['engine']} | {m['operation']} | {m['samples']} | {m['p50_ms']:.1f} | "
-                         f"{m['p95_ms']:.1f} | {m['queries']} |")
+            lines.append(
+                f"| {result['engine']} | {m['operation']} | {m['samples']} | {m['p50_ms']:.1f} | "
+                f"{m['p95_ms']:.1f} | {m['queries']} |"
+            )
     lines += ["", "Notes:"]
     for result in results:
         for m in result["measurements"]:
@@ -174,7 +189,9 @@ def orchestrate() -> int:
         results_path.unlink(missing_ok=True)
         child = subprocess.run(
             [sys.executable, "-m", "bench.run", "--database", name],
-            env=_child_environment(database), cwd=BASE_DIR, check=False,
+            env=_child_environment(database),
+            cwd=BASE_DIR,
+            check=False,
         )
         if child.returncode != 0 or not results_path.exists():
             failed.append(name)

@@ -48,62 +48,200 @@ class OrganisationSpec:
 
 
 ORGANISATIONS: tuple[OrganisationSpec, ...] = (
-    OrganisationSpec("Northmoor Council", Organisation.Kind.COUNCIL, (
-        TeamSpec(LEADERSHIP, 1, LEADERSHIP_NEEDS),
-        TeamSpec(CUSTOMER_CONTACT, 6, ("I have a general question", "I want to update my details",
-                                        "I don't know who to ask")),
-        TeamSpec("Adult Social Care", 8, ("My carer didn't come", "I need help at home",
-                                          "I'm worried about someone")),
-        TeamSpec("Housing Needs", 5, ("I'm about to lose my home", "I want to join the housing list",
-                                      "My temporary accommodation has a problem")),
-        TeamSpec("Council Tax", 9, ("I can't pay my council tax", "I've moved house", "I think my bill is wrong")),
-        TeamSpec("Waste and Recycling", 7, ("My bin wasn't collected", "I need a new bin",
-                                            "Someone dumped rubbish in my street")),
-        TeamSpec("Highways", 4, ("There's a pothole in my road", "A street light is out", "The pavement is blocked")),
-        TeamSpec("Benefits", 6, ("I need help paying my rent", "My benefit has stopped",
-                                 "I want to apply for a discount")),
-    )),
-    OrganisationSpec("Riverside Care", Organisation.Kind.CARE_PROVIDER, (
-        TeamSpec(LEADERSHIP, 1, LEADERSHIP_NEEDS),
-        TeamSpec("Care Coordination", 6, ("I need to change my visit times", "I want a different carer",
-                                          "I'm going into hospital")),
-        TeamSpec("Home Care North", 5, ("My carer was late", "I need an extra visit",
-                                        "My medication wasn't given")),
-        TeamSpec("Home Care South", 5, ("Nobody came to help me get up", "My carer rushed my visit",
-                                        "I need help with shopping")),
-        TeamSpec("Reablement", 3, ("I'm home from hospital and need help", "I want to be more independent",
-                                   "I need equipment at home")),
-        TeamSpec("Scheduling", 3, ("I want to cancel a visit", "I'm going on holiday", "My rota is wrong")),
-    )),
-    OrganisationSpec("Hearth Housing Association", Organisation.Kind.HOUSING, (
-        TeamSpec(LEADERSHIP, 1, LEADERSHIP_NEEDS),
-        TeamSpec("Repairs", 14, ("Something in my home is broken", "I have damp or mould",
-                                 "My heating isn't working")),
-        TeamSpec("Tenancy Services", 4, ("I want to move home", "I want to add someone to my tenancy",
-                                         "I want to end my tenancy")),
-        TeamSpec("Rent and Income", 5, ("I'm behind with my rent", "I want to set up a payment plan",
-                                        "My rent statement is wrong")),
-        TeamSpec("Estate Services", 3, ("The communal areas need cleaning", "The lift is broken",
-                                        "The grass needs cutting")),
-        TeamSpec("Anti-social Behaviour", 3, ("My neighbour is too noisy", "Someone is threatening me",
-                                              "There's drug dealing nearby")),
-    )),
+    OrganisationSpec(
+        "Northmoor Council",
+        Organisation.Kind.COUNCIL,
+        (
+            TeamSpec(LEADERSHIP, 1, LEADERSHIP_NEEDS),
+            TeamSpec(
+                CUSTOMER_CONTACT,
+                6,
+                ("I have a general question", "I want to update my details", "I don't know who to ask"),
+            ),
+            TeamSpec(
+                "Adult Social Care", 8, ("My carer didn't come", "I need help at home", "I'm worried about someone")
+            ),
+            TeamSpec(
+                "Housing Needs",
+                5,
+                (
+                    "I'm about to lose my home",
+                    "I want to join the housing list",
+                    "My temporary accommodation has a problem",
+                ),
+            ),
+            TeamSpec("Council Tax", 9, ("I can't pay my council tax", "I've moved house", "I think my bill is wrong")),
+            TeamSpec(
+                "Waste and Recycling",
+                7,
+                ("My bin wasn't collected", "I need a new bin", "Someone dumped rubbish in my street"),
+            ),
+            TeamSpec(
+                "Highways", 4, ("There's a pothole in my road", "A street light is out", "The pavement is blocked")
+            ),
+            TeamSpec(
+                "Benefits",
+                6,
+                ("I need help paying my rent", "My benefit has stopped", "I want to apply for a discount"),
+            ),
+        ),
+    ),
+    OrganisationSpec(
+        "Riverside Care",
+        Organisation.Kind.CARE_PROVIDER,
+        (
+            TeamSpec(LEADERSHIP, 1, LEADERSHIP_NEEDS),
+            TeamSpec(
+                "Care Coordination",
+                6,
+                ("I need to change my visit times", "I want a different carer", "I'm going into hospital"),
+            ),
+            TeamSpec(
+                "Home Care North", 5, ("My carer was late", "I need an extra visit", "My medication wasn't given")
+            ),
+            TeamSpec(
+                "Home Care South",
+                5,
+                ("Nobody came to help me get up", "My carer rushed my visit", "I need help with shopping"),
+            ),
+            TeamSpec(
+                "Reablement",
+                3,
+                ("I'm home from hospital and need help", "I want to be more independent", "I need equipment at home"),
+            ),
+            TeamSpec("Scheduling", 3, ("I want to cancel a visit", "I'm going on holiday", "My rota is wrong")),
+        ),
+    ),
+    OrganisationSpec(
+        "Hearth Housing Association",
+        Organisation.Kind.HOUSING,
+        (
+            TeamSpec(LEADERSHIP, 1, LEADERSHIP_NEEDS),
+            TeamSpec(
+                "Repairs", 14, ("Something in my home is broken", "I have damp or mould", "My heating isn't working")
+            ),
+            TeamSpec(
+                "Tenancy Services",
+                4,
+                ("I want to move home", "I want to add someone to my tenancy", "I want to end my tenancy"),
+            ),
+            TeamSpec(
+                "Rent and Income",
+                5,
+                ("I'm behind with my rent", "I want to set up a payment plan", "My rent statement is wrong"),
+            ),
+            TeamSpec(
+                "Estate Services",
+                3,
+                ("The communal areas need cleaning", "The lift is broken", "The grass needs cutting"),
+            ),
+            TeamSpec(
+                "Anti-social Behaviour",
+                3,
+                ("My neighbour is too noisy", "Someone is threatening me", "There's drug dealing nearby"),
+            ),
+        ),
+    ),
 )
 
 # (first reply, resolution) in minutes: an hour to a day to reply, a day to a fortnight to resolve.
 SERVICE_LEVELS = ((60, 1440), (240, 2880), (480, 4320), (480, 10080), (1440, 10080), (1440, 20160))
 
 FIRST_NAMES = (
-    "Amina", "Sara", "Tom", "Grace", "Oliver", "Olivia", "Mohammed", "Aisha", "Jack", "Emily", "Harry", "Sophie",
-    "George", "Ava", "Noah", "Isla", "Leo", "Mia", "Arthur", "Freya", "Yusuf", "Zainab", "Dylan", "Megan", "Rhys",
-    "Ffion", "Kacper", "Zofia", "Ravi", "Priya", "Daniel", "Chloe", "Samuel", "Hannah", "Joseph", "Lily", "Adam",
-    "Ruby", "Ibrahim", "Maryam", "Connor", "Niamh", "Kwame", "Abena", "Luca", "Elena", "Tariq", "Fatima",
+    "Amina",
+    "Sara",
+    "Tom",
+    "Grace",
+    "Oliver",
+    "Olivia",
+    "Mohammed",
+    "Aisha",
+    "Jack",
+    "Emily",
+    "Harry",
+    "Sophie",
+    "George",
+    "Ava",
+    "Noah",
+    "Isla",
+    "Leo",
+    "Mia",
+    "Arthur",
+    "Freya",
+    "Yusuf",
+    "Zainab",
+    "Dylan",
+    "Megan",
+    "Rhys",
+    "Ffion",
+    "Kacper",
+    "Zofia",
+    "Ravi",
+    "Priya",
+    "Daniel",
+    "Chloe",
+    "Samuel",
+    "Hannah",
+    "Joseph",
+    "Lily",
+    "Adam",
+    "Ruby",
+    "Ibrahim",
+    "Maryam",
+    "Connor",
+    "Niamh",
+    "Kwame",
+    "Abena",
+    "Luca",
+    "Elena",
+    "Tariq",
+    "Fatima",
 )
 FAMILY_NAMES = (
-    "Khan", "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Roberts",
-    "Johnson", "Lewis", "Walker", "Patel", "Hughes", "Green", "Wood", "Hall", "Clarke", "Ahmed", "Begum", "Nowak",
-    "Kowalski", "Okafor", "Reid", "Shah", "Carter", "Bell", "Murphy", "O'Brien", "Mensah", "Rossi", "Hussain",
-    "Jackson", "White", "Harris", "Martin", "Thompson", "Robinson", "Wright", "Edwards", "Turner", "Hill",
+    "Khan",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Johnson",
+    "Lewis",
+    "Walker",
+    "Patel",
+    "Hughes",
+    "Green",
+    "Wood",
+    "Hall",
+    "Clarke",
+    "Ahmed",
+    "Begum",
+    "Nowak",
+    "Kowalski",
+    "Okafor",
+    "Reid",
+    "Shah",
+    "Carter",
+    "Bell",
+    "Murphy",
+    "O'Brien",
+    "Mensah",
+    "Rossi",
+    "Hussain",
+    "Jackson",
+    "White",
+    "Harris",
+    "Martin",
+    "Thompson",
+    "Robinson",
+    "Wright",
+    "Edwards",
+    "Turner",
+    "Hill",
 )
 
 # Of the advisers (not heads, directors or leads), the share who have since left.
@@ -148,9 +286,7 @@ class World:
             need_weights=need_weights,
             members=members,
             active_members=active,
-            supervisor_names={
-                s.pk: by_id[s.supervisor_id].display_name for s in staff if s.supervisor_id in by_id
-            },
+            supervisor_names={s.pk: by_id[s.supervisor_id].display_name for s in staff if s.supervisor_id in by_id},
             customer_contact=[s for s in staff if s.is_active and s.team_id in contact_team_ids],
         )
 
@@ -193,36 +329,68 @@ def world_build(*, staff_count: int = 300, seed: int = 42) -> World:
         leadership = teams[0]
         username, first, last = names.next()
         head = staff_create(
-            organisation=org, username=username, first_name=first, last_name=last, team=leadership,
-            job_title="Chief Executive", is_org_admin=True, actor=None,
+            organisation=org,
+            username=username,
+            first_name=first,
+            last_name=last,
+            team=leadership,
+            job_title="Chief Executive",
+            is_org_admin=True,
+            actor=None,
         )
         team_set_lead(team=leadership, lead=head, actor=None)
         directors = []
         for _ in range(DIRECTORS_PER_ORGANISATION):
             username, first, last = names.next()
-            directors.append(staff_create(
-                organisation=org, username=username, first_name=first, last_name=last, team=leadership,
-                supervisor=head, job_title="Director", actor=None,
-            ))
+            directors.append(
+                staff_create(
+                    organisation=org,
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    team=leadership,
+                    supervisor=head,
+                    job_title="Director",
+                    actor=None,
+                )
+            )
         for i, team in enumerate(teams[1:]):
             username, first, last = names.next()
             lead = staff_create(
-                organisation=org, username=username, first_name=first, last_name=last, team=team,
-                supervisor=directors[i % len(directors)], job_title=f"Team Lead, {team.name}", actor=None,
+                organisation=org,
+                username=username,
+                first_name=first,
+                last_name=last,
+                team=team,
+                supervisor=directors[i % len(directors)],
+                job_title=f"Team Lead, {team.name}",
+                actor=None,
             )
             team_set_lead(team=team, lead=lead, actor=None)
             for _ in range(next(sizes) - 1):
                 username, first, last = names.next()
-                advisers.append(staff_create(
-                    organisation=org, username=username, first_name=first, last_name=last, team=team,
-                    supervisor=lead, job_title="Adviser", actor=None,
-                ))
+                advisers.append(
+                    staff_create(
+                        organisation=org,
+                        username=username,
+                        first_name=first,
+                        last_name=last,
+                        team=team,
+                        supervisor=lead,
+                        job_title="Adviser",
+                        actor=None,
+                    )
+                )
         for team, team_spec in zip(teams, spec.teams, strict=True):
             for title in team_spec.needs:
                 first_response, resolution = rng.choice(SERVICE_LEVELS)
                 need_create(
-                    organisation=org, title=title, team=team, first_response_minutes=first_response,
-                    resolution_minutes=resolution, actor=None,
+                    organisation=org,
+                    title=title,
+                    team=team,
+                    first_response_minutes=first_response,
+                    resolution_minutes=resolution,
+                    actor=None,
                 )
     # Leave every team at least one active adviser besides the lead.
     leavers = rng.sample(advisers, k=int(len(advisers) * LEFT_SHARE))
