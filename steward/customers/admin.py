@@ -2,38 +2,21 @@
 services that write them to the timeline (editing arrives with the portal issue)."""
 
 from django.contrib import admin
-from django.http import HttpRequest
+
+from steward.read_only_admin import ReadOnlyAdminMixin
 
 from .models import ContactPoint, Customer
 
 
-class ContactPointInline(admin.TabularInline):
+class ContactPointInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ContactPoint
     extra = 0
     readonly_fields = ("normalized",)
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("full_name", "preferred_name", "is_vulnerable", "created_at")
     search_fields = ("search_name",)
     inlines = [ContactPointInline]
     readonly_fields = ("search_name",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
