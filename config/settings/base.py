@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "steward.needs",
     "steward.timeline",
     "steward.requests",
+    "steward.handovers",
     "steward.notifications",
     "steward.console",
     "steward.demo",

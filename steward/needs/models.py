@@ -15,6 +15,12 @@ class Need(models.Model):
     team = models.ForeignKey("organisations.Team", on_delete=models.PROTECT, related_name="needs")
     first_response_minutes = models.PositiveIntegerField(help_text="Time allowed until someone first replies.")
     resolution_minutes = models.PositiveIntegerField(help_text="Time allowed until the request is resolved.")
+    handover_response_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How long a receiver has to accept a handover of such a request; "
+        "empty: the organisation's setting, else one working day.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

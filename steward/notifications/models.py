@@ -11,6 +11,9 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         BREACH_ESCALATED = "breach_escalated", "Service level breached"
         OWNER_ASSIGNED = "owner_assigned", "Request now yours"
+        HANDOVER_OFFERED = "handover_offered", "Request offered to you"
+        HANDOVER_ANSWERED = "handover_answered", "Your handover was answered"
+        HANDOVER_NOT_ACCEPTED = "handover_not_accepted", "Handover declined or expired"
 
     recipient = models.ForeignKey("organisations.StaffMember", on_delete=models.PROTECT, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)

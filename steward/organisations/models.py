@@ -24,6 +24,12 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    handover_response_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How long receivers have to accept handovers of this organisation's requests; "
+        "empty: one working day.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -418,6 +418,47 @@ def _change_owner(request: Request, new_owner: StaffMember, *, actor: StaffMembe
     )
 
 
+def request_hand_over(
+    *,
+    request: Request,
+    to: StaffMember,
+    actor: StaffMember,
+    summary: str,
+    data: dict[str, object],
+) -> Request:
+    """Make `to` the owner because they accepted a handover (see `handovers.services`).
+
+    The request moves with them to their organisation and team: from now on it is
+    their organisation's to see and work on, the history travelling with it. Must run
+    inside the caller's transaction, on a request the caller has locked."""
+    if not to.is_active:
+        raise InvalidInput(f"{to.display_name} is deactivated.", code="staff_inactive")
+    team = to.team
+    if team is None:
+        raise Conflict(
+            f"{to.display_name} is not in a team, so the request would have no queue; ask someone in a team to accept.",
+            code="acceptor_has_no_team",
+        )
+    previous = request.owner
+    now = timezone.now()
+    request.owner = to
+    request.owner_since = now
+    request.organisation = to.organisation
+    request.team = team
+    request.save(update_fields=["owner", "owner_since", "organisation", "team", "updated_at"])
+    event_record(
+        customer=request.customer,
+        organisation=to.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.HANDOVER_ACCEPTED,
+        actor=actor,
+        summary=summary,
+        data={**data, "from_owner": previous.pk if previous else None, "to_owner": to.pk},
+        occurred_at=now,
+    )
+    return request
+
+
 def requests_move_from_departing(
     *, departing: StaffMember, successor: StaffMember, actor: StaffMember | None, reason: str
 ) -> int:

@@ -42,6 +42,11 @@ class TimelineEvent(models.Model):
         STATUS_CHANGED = "status_changed", "Status changed"
         BREACHED = "breached", "Service level breached"
         ESCALATED = "escalated", "Escalated"
+        HANDOVER_OFFERED = "handover_offered", "Offered to someone else"
+        HANDOVER_ACCEPTED = "handover_accepted", "Handover accepted"
+        HANDOVER_DECLINED = "handover_declined", "Handover declined"
+        HANDOVER_WITHDRAWN = "handover_withdrawn", "Handover withdrawn"
+        HANDOVER_EXPIRED = "handover_expired", "Handover not answered in time"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from steward.organisations.models import StaffMember
 
@@ -19,9 +19,13 @@ def visible_organisation_ids(*, staff: StaffMember) -> list[int]:
 
 
 def timeline_for_customer(*, customer_id: int, staff: StaffMember) -> QuerySet[TimelineEvent]:
-    """The customer's story as `staff` may see it, newest first. One indexed query."""
+    """The customer's story as `staff` may see it, newest first: their organisation's
+    entries, and the whole history of requests now in their organisation's hands (a
+    handed-over request brings its story with it, so the customer never re-tells it).
+    One query on the customer's timeline index (plus a primary-key join to requests)."""
+    orgs = visible_organisation_ids(staff=staff)
     return TimelineEvent.objects.filter(
-        customer_id=customer_id, organisation_id__in=visible_organisation_ids(staff=staff)
+        Q(organisation_id__in=orgs) | Q(request__organisation_id__in=orgs), customer_id=customer_id
     ).order_by("-occurred_at", "-id")
 
 

@@ -1,0 +1,76 @@
+"""Reading handover offers: inboxes and one offer with the story behind it."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from steward.errors import NotFound, PermissionDenied
+from steward.organisations.models import StaffMember, Team
+from steward.timeline.models import TimelineEvent
+from steward.timeline.selectors import timeline_for_request
+
+from .models import HandoverOffer
+from .permissions import can_see
+
+RELATED = (
+    "request__customer",
+    "request__need",
+    "request__owner",
+    "request__organisation",
+    "sender",
+    "offered_by",
+    "to_staff",
+    "to_team",
+    "to_organisation",
+)
+
+
+def handover_inbox(*, staff: StaffMember) -> QuerySet[HandoverOffer]:
+    """Offers waiting for `staff` to answer: to them by name, to their team, or to their
+    organisation; the soonest to expire first."""
+    mine = Q(target=HandoverOffer.Target.PERSON, to_staff=staff)
+    if staff.team_id is not None:
+        mine |= Q(target=HandoverOffer.Target.TEAM, to_team_id=staff.team_id)
+        mine |= Q(target=HandoverOffer.Target.ORGANISATION, to_organisation_id=staff.organisation_id)
+    return (
+        HandoverOffer.objects.filter(mine, status=HandoverOffer.Status.PENDING)
+        .select_related(*RELATED)
+        .order_by("respond_by", "id")
+    )
+
+
+def handover_team_inbox(*, staff: StaffMember, team: Team) -> QuerySet[HandoverOffer]:
+    """Offers waiting for a team (including to its members by name)."""
+    if team.organisation_id != staff.organisation_id:
+        raise PermissionDenied(f"{team.name} belongs to another organisation.", code="team_not_visible")
+    return (
+        HandoverOffer.objects.filter(Q(to_team=team) | Q(to_staff__team=team), status=HandoverOffer.Status.PENDING)
+        .select_related(*RELATED)
+        .order_by("respond_by", "id")
+    )
+
+
+def handovers_sent(*, staff: StaffMember) -> QuerySet[HandoverOffer]:
+    """Offers `staff` made or is the sender of, still waiting."""
+    return (
+        HandoverOffer.objects.filter(Q(sender=staff) | Q(offered_by=staff), status=HandoverOffer.Status.PENDING)
+        .select_related(*RELATED)
+        .order_by("respond_by", "id")
+    )
+
+
+def handover_get_for(*, staff: StaffMember, offer_id: int) -> HandoverOffer:
+    offer = HandoverOffer.objects.select_related(*RELATED).filter(pk=offer_id).first()
+    if offer is None or not can_see(staff, offer):
+        raise NotFound(f"There is no handover offer {offer_id} that you can see.", code="offer_not_found")
+    return offer
+
+
+def handover_story(*, offer: HandoverOffer) -> QuerySet[TimelineEvent]:
+    """Everything on the request so far, for a receiver to read before accepting (the
+    customer's grants will narrow this when consent lands)."""
+    return timeline_for_request(request_id=offer.request_id)
+
+
+def handovers_of_request(*, request_id: int) -> QuerySet[HandoverOffer]:
+    return HandoverOffer.objects.filter(request_id=request_id).select_related(*RELATED).order_by("-created_at", "-id")
