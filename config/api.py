@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from steward.accounts.auth import api_auth
 from steward.customers.api import router as customers_router
 from steward.errors import DomainError
+from steward.handovers.api import router as handovers_router
 from steward.needs.api import router as needs_router
 from steward.notifications.api import router as notifications_router
 from steward.organisations.api import router as organisations_router
@@ -82,4 +83,5 @@ api.add_router("/", organisations_router)
 api.add_router("/", needs_router)
 api.add_router("/", customers_router)
 api.add_router("/", requests_router)
+api.add_router("/", handovers_router)
 api.add_router("/", notifications_router)

@@ -74,3 +74,13 @@ def handover_story(*, offer: HandoverOffer) -> QuerySet[TimelineEvent]:
 
 def handovers_of_request(*, request_id: int) -> QuerySet[HandoverOffer]:
     return HandoverOffer.objects.filter(request_id=request_id).select_related(*RELATED).order_by("-created_at", "-id")
+
+
+def handover_receiver_staff() -> QuerySet[StaffMember]:
+    """People an offer can name: active staff in a team, in every organisation (someone
+    without a team could not accept, the request would have no queue). Callers slice it."""
+    return (
+        StaffMember.objects.filter(is_active=True, team__isnull=False)
+        .select_related("team", "organisation")
+        .order_by("organisation__name", "display_name", "id")
+    )

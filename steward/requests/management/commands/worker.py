@@ -13,9 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from steward.database_upkeep import planner_statistics_refresh
-from steward.requests.services import sla_sweep
 
-from .sweep import describe
+from .sweep import describe, sweep_all
 
 STATISTICS_EVERY_SECONDS = 3600
 
@@ -43,9 +42,9 @@ class Command(BaseCommand):
             if started - statistics_refreshed > STATISTICS_EVERY_SECONDS:
                 planner_statistics_refresh()
                 statistics_refreshed = started
-            report = sla_sweep()
-            if report.changes or report.problems or options["once"]:
-                self.stdout.write(describe(report))
+            report, handovers = sweep_all()
+            if report.changes or report.problems or handovers.expired or options["once"]:
+                self.stdout.write(describe(report, handovers))
             if not options["no_tasks"] and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
                 call_command("db_worker", batch=True, verbosity=0)
             if options["once"]:
