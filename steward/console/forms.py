@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from steward.handovers.services import MAX_NOTE
 from steward.requests.lifecycle import Status
 from steward.requests.models import Channel
 from steward.requests.services import MAX_TEXT
@@ -99,4 +100,64 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "status-%s")
+        super().__init__(*args, **kwargs)
+
+
+class OfferForm(forms.Form):
+    """Offer a request to one person, one team or one organisation: a single grouped
+    choice, so there is no way to pick two. Values are ``person:<id>``, ``team:<id>``,
+    ``organisation:<id>``; the view turns them into the receiver."""
+
+    receiver = forms.ChoiceField(
+        label="Offer it to",
+        help_text="One person, one team, or a whole organisation (anyone in a team there can accept).",
+        error_messages={
+            "required": "Choose who to offer it to.",
+            "invalid_choice": "Choose one of the people, teams or organisations in the list.",
+        },
+    )
+    reason = forms.CharField(
+        label="Why are you handing it over?",
+        help_text="The receiver and your supervisor read this. The customer sees that it was offered.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why you are handing this request over."},
+    )
+    note_for_receiver = forms.CharField(
+        label="What they need to know (optional)",
+        help_text="So the customer never has to re-tell it: what has been done, what was promised, who to call.",
+        max_length=MAX_NOTE,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, receiver_choices: list[Any], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "offer-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["receiver"].choices = [("", "Choose…"), *receiver_choices]  # type: ignore[attr-defined]
+
+    def receiver_key(self) -> tuple[str, int]:
+        kind, _, pk = self.cleaned_data["receiver"].partition(":")
+        return kind, int(pk)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why can't you take it?",
+        help_text="The sender and their supervisor read this, so they can find the right place for it.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why you are declining, so the sender can find the right place."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "decline-%s")
+        super().__init__(*args, **kwargs)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label="Why? (optional)", max_length=500, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "withdraw-%s")
         super().__init__(*args, **kwargs)

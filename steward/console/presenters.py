@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.timesince import timesince, timeuntil
 
+from steward.handovers.models import HandoverOffer
 from steward.needs.models import Need
-from steward.organisations.models import StaffMember
+from steward.organisations.models import StaffMember, Team
 from steward.organisations.selectors import escalation_chain
 from steward.requests.lifecycle import Status, Trigger, allowed_targets
 from steward.requests.models import Request
@@ -171,3 +172,39 @@ def capture_confirmation(request: Request, capturer: StaffMember) -> dict[str, A
         "first_reply_due": when(request.first_response_due),
         "capturer_can_open": can_view(capturer, request),
     }
+
+
+def receiver_choices(
+    teams: Iterable[Team], people: Iterable[StaffMember], *, exclude_staff_id: int | None
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The "offer it to" choices, one group per organisation: the organisation itself,
+    then its teams, then its people (the current owner left out). Only organisations
+    with a team are listed: an offer to one is accepted by someone in a team there."""
+    groups: dict[int, tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = {}
+    for team in teams:
+        org = team.organisation
+        _, team_rows, _ = groups.setdefault(org.pk, (org.name, [], []))
+        team_rows.append((f"team:{team.pk}", f"The {team.name} team"))
+    for person in people:
+        if person.pk == exclude_staff_id or person.organisation_id not in groups:
+            continue
+        title = f", {person.job_title}" if person.job_title else ""
+        team_name = f" ({person.team.name})" if person.team is not None else ""
+        groups[person.organisation_id][2].append((f"person:{person.pk}", f"{person.display_name}{title}{team_name}"))
+    return [
+        (name, [(f"organisation:{org_id}", f"Anyone at {name}"), *team_rows, *people_rows])
+        for org_id, (name, team_rows, people_rows) in sorted(groups.items(), key=lambda g: g[1][0])
+    ]
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """A handover offer, ready to print: who it is for and how long is left to answer."""
+
+    offer: HandoverOffer
+    late: bool
+    phrase: str  # "in 3 hours" / "overdue by 2 hours"
+
+
+def offer_rows(offers: Iterable[HandoverOffer], now: datetime) -> list[OfferRow]:
+    return [OfferRow(o, o.respond_by <= now, _until(o.respond_by, now)) for o in offers]

@@ -1,4 +1,5 @@
-"""Staff console pages: sign in, my work, a request, capturing a request, a customer.
+"""Staff console pages: sign in, my work, a request, capturing a request, a customer,
+handover offers.
 
 Views are thin: they read through selectors, change things through services, and
 render. A `DomainError` from a service becomes a message on the page, never a 500.
@@ -22,22 +23,48 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from steward.customers.models import Customer
 from steward.customers.selectors import customer_get, customer_search
 from steward.errors import DomainError, NotFound
+from steward.handovers import services as handover_services
+from steward.handovers.models import HandoverOffer
+from steward.handovers.permissions import can_answer, can_offer, can_withdraw
+from steward.handovers.selectors import (
+    handover_get_for,
+    handover_inbox,
+    handover_receiver_staff,
+    handover_story,
+    handovers_of_request,
+    handovers_sent,
+)
 from steward.needs.models import Need
 from steward.needs.selectors import need_get, need_list
 from steward.notifications.selectors import notification_get, notifications_for
 from steward.notifications.services import notification_mark_read
 from steward.organisations.models import StaffMember
-from steward.organisations.selectors import escalation_chain
+from steward.organisations.selectors import (
+    escalation_chain,
+    organisation_get,
+    staff_get,
+    team_get,
+    team_list,
+)
 from steward.requests import services as request_services
 from steward.requests.lifecycle import Status
 from steward.requests.models import Request
-from steward.requests.permissions import can_work_on
+from steward.requests.permissions import can_view, can_work_on
 from steward.requests.selectors import my_requests, request_get_for
 from steward.timeline.selectors import timeline_for_customer, timeline_for_request
 
 from . import presenters
 from .access import ConsoleRequest, not_found, page, staff_required
-from .forms import CaptureForm, CustomerSearchForm, MessageForm, NoteForm, StatusForm
+from .forms import (
+    CaptureForm,
+    CustomerSearchForm,
+    DeclineForm,
+    MessageForm,
+    NoteForm,
+    OfferForm,
+    StatusForm,
+    WithdrawForm,
+)
 
 MY_WORK_LIMIT = 50
 NOTIFICATION_LIMIT = 20
@@ -45,6 +72,10 @@ SEARCH_LIMIT = 20
 TIMELINE_LIMIT = 200
 CAPTURES_SESSION_KEY = "console_captures"
 CAPTURES_KEPT = 10
+MY_WORK_OFFERS = 5  # offers waiting for you, listed on My work
+HANDOVER_LIST_LIMIT = 50  # per list on the handovers page
+OFFER_HISTORY_LIMIT = 20  # past offers shown on a request
+RECEIVER_STAFF_LIMIT = 500  # people listed in "offer it to"; teams and organisations are always listed
 
 
 # --- signing in and out ------------------------------------------------------------
@@ -74,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
     mine = list(my_requests(staff=staff)[: MY_WORK_LIMIT + 1])
     alerts = list(notifications_for(staff=staff, unread_only=True)[:NOTIFICATION_LIMIT])
+    offers = list(handover_inbox(staff=staff)[: MY_WORK_OFFERS + 1])
     return page(
         request,
         staff,
@@ -83,6 +115,8 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
             "more_than_shown": len(mine) > MY_WORK_LIMIT,
             "limit": MY_WORK_LIMIT,
             "notifications": alerts,
+            "offers": presenters.offer_rows(offers[:MY_WORK_OFFERS], timezone.now()),
+            "more_offers": len(offers) > MY_WORK_OFFERS,
         },
     )
 
@@ -101,13 +135,26 @@ def notification_read(request: ConsoleRequest, staff: StaffMember, notification_
 # --- one request ---------------------------------------------------------------------
 
 
+def _receiver_choices(target: Request) -> list[Any]:
+    return presenters.receiver_choices(
+        team_list(), handover_receiver_staff()[:RECEIVER_STAFF_LIMIT], exclude_staff_id=target.owner_id
+    )
+
+
 def _request_context(staff: StaffMember, target: Request, **forms: Any) -> dict[str, Any]:
     may_work = can_work_on(staff, target)
     owner = target.owner
+    is_closed = target.status == Status.CLOSED
+    offers = list(handovers_of_request(request_id=target.pk)[:OFFER_HISTORY_LIMIT])
+    pending = next((o for o in offers if o.status == HandoverOffer.Status.PENDING), None)
+    may_offer = not is_closed and pending is None and can_offer(staff, target)
+    offer_form = None
+    if may_offer:
+        offer_form = forms.get("offer_form") or OfferForm(receiver_choices=_receiver_choices(target))
     return {
         "r": target,
         "status_words": presenters.STATUS_WORDS[target.status],
-        "is_closed": target.status == Status.CLOSED,
+        "is_closed": is_closed,
         "owner": owner,
         "chain": escalation_chain(owner) if owner is not None else [],
         "clocks": presenters.clocks(target, timezone.now()),
@@ -118,6 +165,11 @@ def _request_context(staff: StaffMember, target: Request, **forms: Any) -> dict[
         "message_form": forms.get("message_form") or MessageForm(may_write_out=may_work),
         "note_form": forms.get("note_form") or NoteForm(),
         "status_form": forms.get("status_form") or StatusForm(),
+        "offer_form": offer_form,
+        "pending_offer": pending,
+        "may_withdraw": pending is not None and can_withdraw(staff, pending),
+        "withdraw_form": WithdrawForm(),
+        "offer_history": [o for o in offers if o is not pending],
         "error": forms.get("error"),
     }
 
@@ -213,6 +265,181 @@ def request_status(request: ConsoleRequest, staff: StaffMember, request_id: int)
     return _after_change(
         request, staff, target.pk, f"The request is now: {presenters.STATUS_WORDS[changed.status].lower()}."
     )
+
+
+def _receiver(kind: str, pk: int) -> dict[str, Any]:
+    """The chosen receiver as `handover_offer` takes it (raises NotFound if it is gone)."""
+    if kind == "person":
+        return {"to_staff": staff_get(staff_id=pk)}
+    if kind == "team":
+        return {"to_team": team_get(team_id=pk)}
+    return {"to_organisation": organisation_get(organisation_id=pk)}
+
+
+@require_POST
+@staff_required
+def request_offer(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = OfferForm(request.POST, receiver_choices=_receiver_choices(target))
+    if not form.is_valid():
+        return _render_request(request, staff, target, status=400, offer_form=form)
+    try:
+        offer = handover_services.handover_offer(
+            request=target,
+            actor=staff,
+            reason=form.cleaned_data["reason"],
+            note_for_receiver=form.cleaned_data["note_for_receiver"],
+            **_receiver(*form.receiver_key()),
+        )
+    except DomainError as exc:
+        return _render_request(request, staff, target, status=exc.status, offer_form=form, error=exc.message)
+    return _after_change(
+        request,
+        staff,
+        target.pk,
+        f"Offered to {offer.target_label}. {offer.sender.display_name} still looks after it until they accept "
+        f"(they have until {presenters.when(offer.respond_by)} to answer).",
+    )
+
+
+# --- handovers -----------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def handovers(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
+    now = timezone.now()
+    waiting = list(handover_inbox(staff=staff)[: HANDOVER_LIST_LIMIT + 1])
+    sent = list(handovers_sent(staff=staff)[: HANDOVER_LIST_LIMIT + 1])
+    return page(
+        request,
+        staff,
+        "console/handovers.html",
+        {
+            "waiting": presenters.offer_rows(waiting[:HANDOVER_LIST_LIMIT], now),
+            "more_waiting": len(waiting) > HANDOVER_LIST_LIMIT,
+            "sent": presenters.offer_rows(sent[:HANDOVER_LIST_LIMIT], now),
+            "more_sent": len(sent) > HANDOVER_LIST_LIMIT,
+            "limit": HANDOVER_LIST_LIMIT,
+        },
+    )
+
+
+def _render_offer(
+    request: ConsoleRequest,
+    staff: StaffMember,
+    offer: HandoverOffer,
+    *,
+    status: int = 200,
+    decline_form: DeclineForm | None = None,
+    error: str = "",
+) -> HttpResponse:
+    pending = offer.status == HandoverOffer.Status.PENDING
+    return page(
+        request,
+        staff,
+        "console/handover_detail.html",
+        {
+            "offer": offer,
+            "row": presenters.offer_rows([offer], timezone.now())[0],
+            "r": offer.request,
+            "customer": offer.request.customer,
+            "is_pending": pending,
+            "may_answer": pending and can_answer(staff, offer),
+            "may_withdraw": pending and can_withdraw(staff, offer),
+            "can_open_request": can_view(staff, offer.request),
+            "events": list(handover_story(offer=offer)[:TIMELINE_LIMIT]),
+            "timeline_limit": TIMELINE_LIMIT,
+            "decline_form": decline_form or DeclineForm(),
+            "withdraw_form": WithdrawForm(),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _offer_failed(
+    request: ConsoleRequest, staff: StaffMember, offer_id: int, exc: DomainError, **forms: Any
+) -> HttpResponse:
+    # Read the offer again: the refusal may be because it changed meanwhile.
+    try:
+        offer = handover_get_for(staff=staff, offer_id=offer_id)
+    except NotFound as gone:
+        return not_found(request, staff, gone.message)
+    return _render_offer(request, staff, offer, status=exc.status, error=exc.message, **forms)
+
+
+@require_GET
+@staff_required
+def handover_detail(request: ConsoleRequest, staff: StaffMember, offer_id: int) -> HttpResponse:
+    try:
+        offer = handover_get_for(staff=staff, offer_id=offer_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    return _render_offer(request, staff, offer)
+
+
+@require_POST
+@staff_required
+def handover_accept(request: ConsoleRequest, staff: StaffMember, offer_id: int) -> HttpResponse:
+    try:
+        offer = handover_get_for(staff=staff, offer_id=offer_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    try:
+        handover_services.handover_accept(offer=offer, actor=staff)
+    except DomainError as exc:
+        return _offer_failed(request, staff, offer_id, exc)
+    messages.success(
+        request,
+        f"You now look after {offer.request.customer.full_name}'s request. {offer.sender.display_name} has been told.",
+    )
+    return redirect("console:request", request_id=offer.request_id)
+
+
+@require_POST
+@staff_required
+def handover_decline(request: ConsoleRequest, staff: StaffMember, offer_id: int) -> HttpResponse:
+    try:
+        offer = handover_get_for(staff=staff, offer_id=offer_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _render_offer(request, staff, offer, status=400, decline_form=form)
+    try:
+        handover_services.handover_decline(offer=offer, actor=staff, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        return _offer_failed(request, staff, offer_id, exc, decline_form=form)
+    messages.success(
+        request,
+        f"You declined the request. {offer.sender.display_name} still looks after it and has been told why.",
+    )
+    return redirect("console:handovers")
+
+
+@require_POST
+@staff_required
+def handover_withdraw(request: ConsoleRequest, staff: StaffMember, offer_id: int) -> HttpResponse:
+    try:
+        offer = handover_get_for(staff=staff, offer_id=offer_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _render_offer(request, staff, offer, status=400, error="Keep the reason under 500 characters.")
+    try:
+        handover_services.handover_withdraw(offer=offer, actor=staff, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        return _offer_failed(request, staff, offer_id, exc)
+    done = f"The offer to {offer.target_label} is withdrawn. {offer.sender.display_name} still looks after it."
+    if can_view(staff, offer.request):
+        return _after_change(request, staff, offer.request_id, done)
+    messages.success(request, done)
+    return redirect("console:handovers")
 
 
 # --- capture -------------------------------------------------------------------------
