@@ -163,3 +163,41 @@ def test_a_refused_change_is_explained_in_place(live_server: Any, demo: Any, bro
     expect(page.locator(".status--large")).to_have_text("Resolved")
     request.refresh_from_db()
     assert request.status == Status.RESOLVED
+
+
+def test_owner_offers_to_sunrise_care_and_jo_patel_reads_the_story_and_accepts(
+    live_server: Any, demo: Any, browser: Browser
+) -> None:
+    """Nobody missed off the list (principle 2): Priya offers Mrs Khan's request to
+    Sunrise Care and still answers for it; Jo Patel reads the story, then accepts."""
+    request = Request.objects.get(customer__given_name="Amina", owner=demo.staff("priya.shah"))
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.set_default_timeout(15_000)
+    base = live_server.url
+
+    sign_in(page, base, "priya.shah")
+    page.goto(f"{base}/console/requests/{request.pk}/")
+    page.get_by_label("Offer it to").select_option(label="Anyone at Sunrise Care")
+    page.get_by_label("Why are you handing it over?").fill("Sunrise Care runs her home-care package now")
+    page.get_by_label("What they need to know (optional)").fill("Sara has a key; ring her first.")
+    page.get_by_role("button", name="Offer it").click()
+    expect(page.get_by_text("Offered to Sunrise Care.", exact=False).first).to_be_visible()
+    expect(page.locator(".panel--offer")).to_contain_text("Priya Shah still looks after it")
+    expect(page.locator(".owner")).to_have_text("Priya Shah is looking after it.")
+    sign_out(page)
+
+    sign_in(page, base, "jo.patel")
+    expect(page.get_by_role("heading", name=re.compile("Offers waiting for you"))).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Handovers").click()
+    page.locator(".offer-item").first.get_by_role("link", name=request.subject).click()
+    expect(page.get_by_role("heading", name="The story so far")).to_be_visible()
+    expect(page.locator(".said").first).to_contain_text("Sara has a key; ring her first.")
+    story = page.get_by_role("region", name=re.compile("The story so far"))
+    expect(story.get_by_text(request.description)).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "console-handover.png"), full_page=True)
+    page.get_by_role("button", name="Accept: I will look after it").click()
+
+    expect(page).to_have_url(re.compile(rf"/console/requests/{request.pk}/$"))
+    expect(page.locator(".owner")).to_have_text("Jo Patel is looking after it.")
+    request.refresh_from_db()
+    assert request.owner == demo.staff("jo.patel")
