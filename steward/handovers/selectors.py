@@ -67,9 +67,11 @@ def handover_get_for(*, staff: StaffMember, offer_id: int) -> HandoverOffer:
 
 
 def handover_story(*, offer: HandoverOffer) -> QuerySet[TimelineEvent]:
-    """Everything on the request so far, for a receiver to read before accepting (the
-    customer's grants will narrow this when consent lands)."""
-    return timeline_for_request(request_id=offer.request_id)
+    """What the customer has told us and what happened, for a receiver to read before
+    accepting, so the customer never re-tells it. The sender's internal notes stay
+    with the sender: what the receiver needs from colleagues is the offer's own note.
+    (The customer's grants will narrow this further when consent lands.)"""
+    return timeline_for_request(request_id=offer.request_id).filter(is_internal=False)
 
 
 def handovers_of_request(*, request_id: int) -> QuerySet[HandoverOffer]:

@@ -143,3 +143,14 @@ def test_the_sweep_command_expires_unanswered_offers(api, demo, khan, sunrise):
     assert "handover offers expired unanswered: 1" in out.getvalue()
     offer.refresh_from_db()
     assert offer.status == "expired"
+
+
+def test_the_receiver_reads_what_the_customer_said_but_not_internal_notes(api, demo, khan, sunrise):
+    api.post(f"/requests/{khan.pk}/notes", {"body": "Staff-only: neighbour dispute, be careful"}, as_=khan.owner)
+    offer_id = offer_to_sunrise(api, khan, sunrise).json()["id"]
+
+    story = api.get(f"/handovers/{offer_id}", as_=demo.staff("jo.patel")).json()["story"]
+
+    bodies = " ".join(e["body"] for e in story)
+    assert "sat in my chair" in bodies
+    assert "neighbour dispute" not in bodies
