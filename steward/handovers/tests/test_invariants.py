@@ -20,8 +20,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, invariant, precondition, rule, run_state_machine_as_test
 
+from steward.customers.models import Customer
 from steward.handovers.models import HandoverOffer
 from steward.handovers.services import (
     handover_accept,
@@ -30,9 +31,11 @@ from steward.handovers.services import (
     handover_sweep,
     handover_withdraw,
 )
+from steward.needs.models import Need
 from steward.organisations.models import Organisation, StaffMember, Team
 from steward.requests.lifecycle import Status
 from steward.requests.models import Request
+from steward.requests.services import request_capture
 from steward.requests.tests.test_invariants import RequestLifecycle, _chain, _db_state, _nth, picks
 from steward.timeline.models import TimelineEvent
 
@@ -53,6 +56,23 @@ class RequestLifecycleWithHandovers(RequestLifecycle):
         super().__init__()
         self.owners: dict[int, int | None] = {}
         self.events_seen_before_step: set[int] = set()
+
+    @initialize()
+    def an_offer_is_waiting(self) -> None:
+        """Every example starts with two requests offered from the north to the south's
+        team, so answering (accept or decline) is reachable from the first step."""
+        north, south = (Need.objects.select_related("team").get(pk=pk) for pk in self.need_ids[:2])
+        for customer_id in self.customer_ids[:2]:
+            request = request_capture(
+                customer=Customer.objects.get(pk=customer_id),
+                need=north,
+                channel="phone",
+                description="No carer.",
+                actor=None,
+            )
+            self.request_ids.append(request.pk)
+            assert request.owner is not None
+            handover_offer(request=request, actor=request.owner, reason="Their client.", to_team=south.team)
 
     def _offers(self) -> list[HandoverOffer]:
         return list(HandoverOffer.objects.select_related("request", "sender").order_by("pk"))
@@ -126,7 +146,7 @@ class RequestLifecycleWithHandovers(RequestLifecycle):
         which=picks,
         actor=picks,
         accept=st.booleans(),
-        blank_reason=st.sampled_from([False, False, True]),
+        blank_reason=st.sampled_from([False, False, False, False, True]),
         receiver=st.sampled_from([True, True, True, False]),
     )
     def answer(self, which: int, actor: int, accept: bool, blank_reason: bool, receiver: bool) -> None:
