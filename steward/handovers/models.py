@@ -60,6 +60,9 @@ class HandoverOffer(models.Model):
         "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     response_reason = models.CharField(max_length=500, blank=True, help_text="Why it was declined or withdrawn.")
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the receivers were reminded that the offer is about to expire."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

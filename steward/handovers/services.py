@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -322,14 +322,48 @@ def _require_pending(offer: HandoverOffer) -> None:
 @dataclass
 class HandoverSweepReport:
     expired: int = 0
+    reminded: int = 0
+
+
+# Receivers are reminded once when this little time is left to answer.
+REMIND_BEFORE = timedelta(hours=2)
+
+
+def _remind_expiring(*, at: datetime, report: HandoverSweepReport) -> None:
+    soon = HandoverOffer.objects.filter(
+        status=HandoverOffer.Status.PENDING,
+        reminded_at__isnull=True,
+        respond_by__gte=at,
+        respond_by__lt=at + REMIND_BEFORE,
+    )
+    for pk in list(soon.order_by("respond_by").values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            # Claimed with a conditional update: one reminder, however many workers sweep.
+            if not soon.filter(pk=pk).update(reminded_at=at):
+                continue
+            offer = _lock_offer(HandoverOffer.objects.only("pk", "request_id").get(pk=pk))
+            for person in _receivers(offer):
+                notification_send(
+                    recipient=person,
+                    kind=Notification.Kind.HANDOVER_EXPIRING,
+                    title=f"Please answer by {timezone.localtime(offer.respond_by):%H:%M}: {offer.request.subject}",
+                    body=f"{offer.sender.display_name} offered {offer.request.customer.full_name}'s request to "
+                    f"{offer.target_label}. If nobody accepts or declines by "
+                    f"{timezone.localtime(offer.respond_by):%a %d %b %H:%M}, it stays with them "
+                    "and their manager is told.",
+                    request=offer.request,
+                )
+            report.reminded += 1
 
 
 def handover_sweep(*, at: datetime | None = None) -> HandoverSweepReport:
     """Expire offers nobody answered in time: the sender keeps the request, the event is
-    on the timeline and the sender's supervisor is told by name (I2). Idempotent, each
-    offer claimed with a conditional update in its own transaction."""
+    on the timeline and the sender's supervisor is told by name (I2); remind receivers of
+    offers about to expire. Idempotent, each offer claimed with a conditional update in
+    its own transaction."""
     at = at or timezone.now()
     report = HandoverSweepReport()
+    _remind_expiring(at=at, report=report)
     ids = list(
         HandoverOffer.objects.filter(status=HandoverOffer.Status.PENDING, respond_by__lt=at)
         .order_by("respond_by")

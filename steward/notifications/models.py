@@ -12,6 +12,7 @@ class Notification(models.Model):
         BREACH_ESCALATED = "breach_escalated", "Service level breached"
         OWNER_ASSIGNED = "owner_assigned", "Request now yours"
         HANDOVER_OFFERED = "handover_offered", "Request offered to you"
+        HANDOVER_EXPIRING = "handover_expiring", "Offer to you about to expire"
         HANDOVER_ANSWERED = "handover_answered", "Your handover was answered"
         HANDOVER_NOT_ACCEPTED = "handover_not_accepted", "Handover declined or expired"
 

@@ -219,3 +219,19 @@ def test_a_team_member_of_the_receiver_accepts_a_team_offer(world, provider, req
     handover_accept(offer=offer, actor=newcomer)
     request_.refresh_from_db()
     assert request_.owner == newcomer
+
+
+def test_receivers_are_reminded_once_shortly_before_an_offer_expires(world, provider, request_):
+    offer = handover_offer(request=request_, actor=world.lead, to_staff=provider.alice, reason="x")
+    reminders = Notification.objects.filter(recipient=provider.alice, kind="handover_expiring")
+
+    handover_sweep(at=offer.respond_by - timedelta(hours=5))
+    assert not reminders.exists()
+
+    report = handover_sweep(at=offer.respond_by - timedelta(hours=1))
+    again = handover_sweep(at=offer.respond_by - timedelta(minutes=30))
+
+    assert (report.reminded, again.reminded) == (1, 0)
+    assert reminders.count() == 1
+    offer.refresh_from_db()
+    assert offer.status == "pending"

@@ -27,6 +27,7 @@ def describe(report: SweepReport, handovers: HandoverSweepReport) -> str:
         f"  closed after the reopen window:     {report.closed_after_window}",
         f"  requests moved off inactive owners: {report.repaired_owners}",
         f"  handover offers expired unanswered: {handovers.expired}",
+        f"  receivers reminded of offers ending: {handovers.reminded}",
     ]
     lines += [f"  PROBLEM: {p}" for p in report.problems]
     return "\n".join(lines)

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 planner_statistics_refresh()
                 statistics_refreshed = started
             report, handovers = sweep_all()
-            if report.changes or report.problems or handovers.expired or options["once"]:
+            if report.changes or report.problems or handovers.expired or handovers.reminded or options["once"]:
                 self.stdout.write(describe(report, handovers))
             if not options["no_tasks"] and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
                 call_command("db_worker", batch=True, verbosity=0)
