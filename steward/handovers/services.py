@@ -18,7 +18,7 @@ from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.notifications.models import Notification
 from steward.notifications.services import notification_send
 from steward.organisations.models import Organisation, StaffMember, Team
-from steward.organisations.selectors import first_active_supervisor
+from steward.organisations.selectors import first_active_supervisor, organisation_head
 from steward.requests.lifecycle import Status as RequestStatus
 from steward.requests.models import Request
 from steward.requests.services import request_hand_over
@@ -64,7 +64,13 @@ def _receivers(offer: HandoverOffer) -> list[StaffMember]:
         if lead is not None and lead.is_active:
             return [lead]
         return list(offer.to_team.members.filter(is_active=True).order_by("id")[:TEAM_NOTIFY_LIMIT])
-    return list(StaffMember.objects.filter(organisation=offer.to_organisation, is_active=True, supervisor__isnull=True))
+    head = organisation_head(organisation_id=offer.to_organisation_id)
+    return [head] if head is not None else []
+
+
+def _notify_receivers(offer: HandoverOffer, *, kind: str, title: str, body: str) -> None:
+    for person in _receivers(offer):
+        notification_send(recipient=person, kind=kind, title=title, body=body, request=offer.request)
 
 
 def _event(offer: HandoverOffer, *, kind: str, actor: StaffMember | None, summary: str, at: datetime) -> None:
@@ -201,16 +207,14 @@ def handover_offer(
         "after it until they accept.",
         at=now,
     )
-    for person in _receivers(offer):
-        notification_send(
-            recipient=person,
-            kind=Notification.Kind.HANDOVER_OFFERED,
-            title=f"Request offered to {'you' if offer.to_staff else offer.target_label}: {request.subject}",
-            body=f"{actor.display_name} asks you to take over {request.customer.full_name}'s request "
-            f"“{request.subject}”. Why: {reason}. Please answer by "
-            f"{timezone.localtime(offer.respond_by):%a %d %b %H:%M}.",
-            request=request,
-        )
+    _notify_receivers(
+        offer,
+        kind=Notification.Kind.HANDOVER_OFFERED,
+        title=f"Request offered to {'you' if offer.to_staff else offer.target_label}: {request.subject}",
+        body=f"{actor.display_name} asks you to take over {request.customer.full_name}'s request "
+        f"“{request.subject}”. Why: {reason}. Please answer by "
+        f"{timezone.localtime(offer.respond_by):%a %d %b %H:%M}.",
+    )
     return offer
 
 
@@ -342,17 +346,15 @@ def _remind_expiring(*, at: datetime, report: HandoverSweepReport) -> None:
             if not soon.filter(pk=pk).update(reminded_at=at):
                 continue
             offer = _lock_offer(HandoverOffer.objects.only("pk", "request_id").get(pk=pk))
-            for person in _receivers(offer):
-                notification_send(
-                    recipient=person,
-                    kind=Notification.Kind.HANDOVER_EXPIRING,
-                    title=f"Please answer by {timezone.localtime(offer.respond_by):%H:%M}: {offer.request.subject}",
-                    body=f"{offer.sender.display_name} offered {offer.request.customer.full_name}'s request to "
-                    f"{offer.target_label}. If nobody accepts or declines by "
-                    f"{timezone.localtime(offer.respond_by):%a %d %b %H:%M}, it stays with them "
-                    "and their manager is told.",
-                    request=offer.request,
-                )
+            _notify_receivers(
+                offer,
+                kind=Notification.Kind.HANDOVER_EXPIRING,
+                title=f"Please answer by {timezone.localtime(offer.respond_by):%H:%M}: {offer.request.subject}",
+                body=f"{offer.sender.display_name} offered {offer.request.customer.full_name}'s request to "
+                f"{offer.target_label}. If nobody accepts or declines by "
+                f"{timezone.localtime(offer.respond_by):%a %d %b %H:%M}, it stays with them "
+                "and their manager is told.",
+            )
             report.reminded += 1
 
 

@@ -52,6 +52,15 @@ def escalation_chain(staff: StaffMember) -> list[StaffMember]:
     return escalation_chains([staff])[staff.pk]
 
 
+def organisation_head(*, organisation_id: int) -> StaffMember | None:
+    """The active head of an organisation (the person who answers to nobody), if any."""
+    return (
+        StaffMember.objects.filter(organisation_id=organisation_id, is_active=True, supervisor__isnull=True)
+        .order_by("id")
+        .first()
+    )
+
+
 def first_active_supervisor(staff: StaffMember) -> StaffMember | None:
     chain = escalation_chain(staff)
     return chain[0] if chain else None

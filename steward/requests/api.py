@@ -18,8 +18,7 @@ from steward.organisations.models import StaffMember
 from steward.organisations.selectors import escalation_chains, team_get
 from steward.pagination import Page, PageParams, page_of
 from steward.timeline.api import TimelineEventOut, event_out
-from steward.timeline.models import TimelineEvent
-from steward.timeline.selectors import timeline_for_request
+from steward.timeline.selectors import event_on_request, timeline_for_request
 
 from . import selectors, services
 from .lifecycle import PLAIN_WORDS, Status
@@ -146,8 +145,7 @@ def capture(request: HttpRequest, payload: CaptureIn) -> tuple[int, dict[str, An
     )
     # The capturer may work for another organisation: they still get to tell the
     # customer, by name, who now answers for it.
-    fresh = Request.objects.select_related("customer", "need", "team", "owner", "organisation").get(pk=created.pk)
-    return 201, _requests_out([fresh])[0]
+    return 201, _requests_out([selectors.request_as_captured(request_id=created.pk)])[0]
 
 
 @router.get("/requests/mine", response=Page[RequestOut], summary="Requests I answer for, most urgent first")
@@ -193,7 +191,7 @@ def add_note(request: HttpRequest, request_id: int, payload: NoteIn) -> tuple[in
     target = selectors.request_get_for(staff=actor, request_id=request_id)
     corrects = None
     if payload.corrects_event_id is not None:
-        corrects = TimelineEvent.objects.filter(pk=payload.corrects_event_id, request_id=target.pk).first()
+        corrects = event_on_request(event_id=payload.corrects_event_id, request_id=target.pk)
         if corrects is None:
             raise InvalidInput(
                 f"Event {payload.corrects_event_id} is not on request #{target.pk}.", code="correction_mismatch"

@@ -110,7 +110,3 @@ class Request(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != Status.CLOSED

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from steward.errors import Conflict
 from steward.needs.models import Need
 from steward.organisations.models import StaffMember, Team
+from steward.organisations.selectors import organisation_head
 
 from .lifecycle import Status
 from .models import Request
@@ -56,11 +57,7 @@ def route(*, need: Need) -> RoutingDecision:
             owner=owner,
             reason=f"{team.name} handles “{need.title}”; {owner.display_name} had the least open work.",
         )
-    head = (
-        StaffMember.objects.filter(organisation_id=team.organisation_id, is_active=True, supervisor__isnull=True)
-        .order_by("id")
-        .first()
-    )
+    head = organisation_head(organisation_id=team.organisation_id)
     if head is not None:
         return RoutingDecision(
             team=team,

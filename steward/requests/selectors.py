@@ -30,6 +30,13 @@ def request_get_for(*, staff: StaffMember, request_id: int) -> Request:
         raise NotFound(f"There is no request #{request_id} that you can see.", code="request_not_found") from exc
 
 
+def request_as_captured(*, request_id: int) -> Request:
+    """A request just captured, for the capturer's confirmation. The capturer may work for
+    another organisation (any door), so this deliberately skips the visibility check:
+    only the capture endpoint uses it, right after the capturer created the request."""
+    return Request.objects.select_related(*LIST_RELATED).get(pk=request_id)
+
+
 def _by_due(qs: QuerySet[Request]) -> QuerySet[Request]:
     # Most urgent first; requests with no running clock (waiting, resolved) after those.
     return qs.order_by(F("due_at").asc(nulls_last=True), "id")

@@ -22,7 +22,7 @@ from steward.needs.models import Need
 from steward.notifications.models import Notification
 from steward.notifications.services import notification_send
 from steward.organisations.models import StaffMember
-from steward.organisations.selectors import escalation_chain, first_active_supervisor
+from steward.organisations.selectors import escalation_chain, first_active_supervisor, organisation_head
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
@@ -582,15 +582,7 @@ def _repair_orphans(report: SweepReport) -> None:
             owner = request.owner
             if owner is None or owner.is_active:
                 continue
-            successor = first_active_supervisor(owner)
-            if successor is None:
-                successor = (
-                    StaffMember.objects.filter(
-                        organisation_id=request.organisation_id, is_active=True, supervisor__isnull=True
-                    )
-                    .order_by("id")
-                    .first()
-                )
+            successor = first_active_supervisor(owner) or organisation_head(organisation_id=request.organisation_id)
             if successor is None:
                 report.problems.append(
                     f"Request #{pk}: its owner is inactive and nobody at the organisation can take it."

@@ -29,5 +29,10 @@ def timeline_for_customer(*, customer_id: int, staff: StaffMember) -> QuerySet[T
     ).order_by("-occurred_at", "-id")
 
 
+def event_on_request(*, event_id: int, request_id: int) -> TimelineEvent | None:
+    """One event of a request (what a correction may point at), or None."""
+    return TimelineEvent.objects.filter(pk=event_id, request_id=request_id).first()
+
+
 def timeline_for_request(*, request_id: int) -> QuerySet[TimelineEvent]:
     return TimelineEvent.objects.filter(request_id=request_id).order_by("-occurred_at", "-id")
