@@ -15,6 +15,10 @@ class Notification(models.Model):
         HANDOVER_EXPIRING = "handover_expiring", "Offer to you about to expire"
         HANDOVER_ANSWERED = "handover_answered", "Your handover was answered"
         HANDOVER_NOT_ACCEPTED = "handover_not_accepted", "Handover declined or expired"
+        ALERT_RAISED = "alert_raised", "Alert for you"
+        TRANSFER_OFFERED = "transfer_offered", "Clients offered to your organisation"
+        TRANSFER_NEEDS_DECISION = "transfer_needs_decision", "Transfer clients need your decision"
+        TRANSFER_ANSWERED = "transfer_answered", "Transfer clients answered"
 
     recipient = models.ForeignKey("organisations.StaffMember", on_delete=models.PROTECT, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -155,6 +155,7 @@ def staff_deactivate(
     (by default their nearest active supervisor), each with a timeline event; their
     direct reports now answer to that successor. Refused if nobody could take over,
     because an open request must never be left without an owner (I1)."""
+    from steward.agreements.services import agreements_move_from_departing  # agreements build on staff
     from steward.requests.services import requests_move_from_departing  # requests builds on staff
 
     # Deactivations in one organisation go one at a time, each taking the organisation's
@@ -189,7 +190,10 @@ def staff_deactivate(
                 "The successor must work for the same organisation.", code="successor_other_organisation"
             )
     reports = list(staff.direct_reports.filter(is_active=True))
-    has_open = staff.owned_requests.exclude(status="closed").exists()
+    has_open = (
+        staff.owned_requests.exclude(status="closed").exists()
+        or staff.coordinated_agreements.filter(status="active").exists()
+    )
     if successor is None and (reports or has_open):
         raise Conflict(
             f"{staff.display_name} has no active supervisor to take over their work; name a successor.",
@@ -212,6 +216,7 @@ def staff_deactivate(
     Team.objects.filter(lead=staff).update(lead=None, updated_at=now)
     if successor is not None:
         requests_move_from_departing(departing=staff, successor=successor, actor=actor, reason=reason.strip())
+        agreements_move_from_departing(departing=staff, successor=successor, reason=reason.strip())
     staff.is_active = False
     staff.deactivated_at = now
     staff.save(update_fields=["is_active", "deactivated_at", "updated_at"])

@@ -47,6 +47,16 @@ class TimelineEvent(models.Model):
         HANDOVER_DECLINED = "handover_declined", "Handover declined"
         HANDOVER_WITHDRAWN = "handover_withdrawn", "Handover withdrawn"
         HANDOVER_EXPIRED = "handover_expired", "Handover not answered in time"
+        SERVICE_STARTED = "service_started", "Service started"
+        SERVICE_ENDED = "service_ended", "Service ended"
+        CONTACT_RECORDED = "contact_recorded", "Visit or call recorded"
+        TRANSFER_OFFERED = "transfer_offered", "Offered to a new provider"
+        TRANSFER_ACCEPTED = "transfer_accepted", "New provider accepted"
+        TRANSFER_DECLINED = "transfer_declined", "New provider declined"
+        TRANSFER_EXPIRED = "transfer_expired", "New provider did not answer in time"
+        TRANSFER_KEPT = "transfer_kept", "Kept with the current provider"
+        ALERT_RAISED = "alert_raised", "Safeguarding alert raised"
+        ALERT_RESOLVED = "alert_resolved", "Safeguarding alert resolved"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"

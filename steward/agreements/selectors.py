@@ -1,0 +1,37 @@
+"""Reads about service agreements."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from steward.errors import NotFound
+from steward.organisations.models import StaffMember
+
+from .models import ServiceAgreement
+from .permissions import can_see_agreement
+
+
+def _base() -> QuerySet[ServiceAgreement]:
+    return ServiceAgreement.objects.select_related("customer", "provider", "commissioner", "team", "coordinator")
+
+
+def agreement_get_for(*, actor: StaffMember, agreement_id: int) -> ServiceAgreement:
+    """One agreement, if the actor's organisation provides or commissioned it (others get
+    not-found, so ids do not reveal who receives care where)."""
+    agreement = _base().filter(pk=agreement_id).first()
+    if agreement is None or not can_see_agreement(actor, agreement):
+        raise NotFound(f"There is no service agreement {agreement_id} you can see.", code="agreement_not_found")
+    return agreement
+
+
+def agreements_for_customer(*, actor: StaffMember, customer_id: int) -> QuerySet[ServiceAgreement]:
+    """The customer's agreements that the actor's organisation provides or commissioned."""
+    org = actor.organisation_id
+    return _base().filter(Q(provider_id=org) | Q(commissioner_id=org), customer_id=customer_id)
+
+
+def active_agreements_from(*, provider_id: int, commissioner_id: int | None = None) -> QuerySet[ServiceAgreement]:
+    qs = ServiceAgreement.objects.filter(provider_id=provider_id, status=ServiceAgreement.Status.ACTIVE)
+    if commissioner_id is not None:
+        qs = qs.filter(commissioner_id=commissioner_id)
+    return qs

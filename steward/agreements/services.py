@@ -1,0 +1,217 @@
+"""Starting and ending service agreements, changing their coordinator, and recording
+visits and calls. Each change writes its timeline event in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from steward.customers.models import Customer
+from steward.errors import Conflict, InvalidInput, PermissionDenied
+from steward.organisations.models import Organisation, StaffMember, Team
+from steward.timeline.models import TimelineEvent
+from steward.timeline.services import event_record
+
+from .models import ServiceAgreement
+from .permissions import can_manage, can_manage_agreement
+
+MAX_NOTE = 20_000
+
+
+def _check_coordinator(coordinator: StaffMember, *, provider: Organisation) -> None:
+    if not coordinator.is_active:
+        raise InvalidInput(f"{coordinator.display_name} is deactivated.", code="coordinator_inactive")
+    if coordinator.organisation_id != provider.pk:
+        raise InvalidInput(
+            f"{coordinator.display_name} does not work for {provider.name}; the coordinator must.",
+            code="coordinator_other_organisation",
+        )
+
+
+@transaction.atomic
+def agreement_start(
+    *,
+    customer: Customer,
+    team: Team,
+    coordinator: StaffMember,
+    service: str,
+    actor: StaffMember,
+    commissioner: Organisation | None = None,
+    contact_interval_days: int = 7,
+    started_at: datetime | None = None,
+) -> ServiceAgreement:
+    """A provider starts serving a customer, with a named coordinator who answers for it."""
+    provider = team.organisation
+    if not can_manage(actor, provider_id=provider.pk, commissioner_id=commissioner.pk if commissioner else None):
+        raise PermissionDenied(
+            f"Only staff of {provider.name} or of the commissioning organisation can start this service.",
+            code="not_provider_or_commissioner",
+        )
+    service = (service or "").strip()
+    if not service:
+        raise InvalidInput("Say what service is provided.", code="service_required")
+    if len(service) > 200:
+        raise InvalidInput("Describe the service in 200 characters or fewer.", code="text_too_long")
+    if not 1 <= contact_interval_days <= 365:
+        raise InvalidInput("The contact interval must be between 1 and 365 days.", code="interval_out_of_range")
+    _check_coordinator(coordinator, provider=provider)
+    if commissioner is not None and commissioner.pk == provider.pk:
+        commissioner = None  # a provider arranging its own service has no separate commissioner
+    now = timezone.now()
+    started_at = started_at or now
+    if started_at > now + timedelta(minutes=5):
+        raise InvalidInput("A service cannot start in the future; record it when it starts.", code="start_in_future")
+    agreement = ServiceAgreement.objects.create(
+        customer=customer,
+        provider=provider,
+        commissioner=commissioner,
+        team=team,
+        coordinator=coordinator,
+        service=service,
+        contact_interval_days=contact_interval_days,
+        started_at=started_at,
+    )
+    event_record(
+        customer=customer,
+        organisation=provider,
+        kind=TimelineEvent.Kind.SERVICE_STARTED,
+        actor=actor,
+        summary=f"{provider.name} started providing {service}; {coordinator.display_name} coordinates it.",
+        data={"agreement": agreement.pk, "coordinator": coordinator.pk},
+        occurred_at=started_at,
+    )
+    return agreement
+
+
+def _lock(agreement: ServiceAgreement) -> ServiceAgreement:
+    return (
+        ServiceAgreement.objects.select_for_update(of=("self",))
+        .select_related("customer", "provider", "coordinator")
+        .get(pk=agreement.pk)
+    )
+
+
+@transaction.atomic
+def agreement_end(*, agreement: ServiceAgreement, actor: StaffMember, reason: str) -> ServiceAgreement:
+    """The service stops. Ending is refused while the customer is in an unresolved
+    transfer of this provider's clients: the transfer must settle them first (I3)."""
+    from steward.transfers.selectors import customer_in_unresolved_transfer  # transfers builds on agreements
+
+    agreement = _lock(agreement)
+    if not can_manage_agreement(actor, agreement):
+        raise PermissionDenied("Only the provider or the commissioner can end this service.", code="not_allowed")
+    if agreement.status != ServiceAgreement.Status.ACTIVE:
+        raise Conflict("This service has already ended.", code="agreement_ended")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the service is ending.", code="reason_required")
+    transfer_id = customer_in_unresolved_transfer(customer_id=agreement.customer_id, from_provider_id=agreement.provider_id)
+    if transfer_id is not None:
+        raise Conflict(
+            f"{agreement.customer.full_name} is in transfer #{transfer_id}, which has not settled them yet; "
+            "resolve them there first.",
+            code="in_transfer",
+        )
+    now = timezone.now()
+    agreement.status = ServiceAgreement.Status.ENDED
+    agreement.ended_at = now
+    agreement.end_reason = reason[:500]
+    agreement.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+    event_record(
+        customer=agreement.customer,
+        organisation=agreement.provider,
+        kind=TimelineEvent.Kind.SERVICE_ENDED,
+        actor=actor,
+        summary=f"{agreement.provider.name} stopped providing {agreement.service} ({reason[:200]}).",
+        data={"agreement": agreement.pk},
+        occurred_at=now,
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_set_coordinator(
+    *, agreement: ServiceAgreement, coordinator: StaffMember, actor: StaffMember
+) -> ServiceAgreement:
+    agreement = _lock(agreement)
+    if not can_manage_agreement(actor, agreement):
+        raise PermissionDenied("Only the provider or the commissioner can change the coordinator.", code="not_allowed")
+    if agreement.status != ServiceAgreement.Status.ACTIVE:
+        raise Conflict("This service has ended.", code="agreement_ended")
+    _check_coordinator(coordinator, provider=agreement.provider)
+    if coordinator.pk == agreement.coordinator_id:
+        return agreement
+    _change_coordinator(agreement, coordinator, actor=actor, why="")
+    return agreement
+
+
+def _change_coordinator(agreement: ServiceAgreement, coordinator: StaffMember, *, actor: StaffMember | None, why: str) -> None:
+    previous = agreement.coordinator
+    agreement.coordinator = coordinator
+    agreement.save(update_fields=["coordinator", "updated_at"])
+    event_record(
+        customer=agreement.customer,
+        organisation=agreement.provider,
+        kind=TimelineEvent.Kind.OWNER_CHANGED,
+        actor=actor,
+        summary=f"{coordinator.display_name} now coordinates {agreement.service} "
+        f"(it was {previous.display_name}{'; ' + why if why else ''}).",
+        data={"agreement": agreement.pk, "from": previous.pk, "to": coordinator.pk},
+    )
+
+
+def agreements_move_from_departing(*, departing: StaffMember, successor: StaffMember, reason: str) -> int:
+    """The successor coordinates every active service the departing person coordinated.
+    Called by `staff_deactivate` inside its transaction, so an active service never has
+    a coordinator who cannot act."""
+    moved = 0
+    for agreement in (
+        ServiceAgreement.objects.select_for_update(of=("self",))
+        .select_related("customer", "provider", "coordinator")
+        .filter(coordinator=departing, status=ServiceAgreement.Status.ACTIVE)
+        .order_by("pk")
+    ):
+        _change_coordinator(agreement, successor, actor=None, why=f"{departing.display_name} is no longer available")
+        moved += 1
+    return moved
+
+
+CONTACT_CHANNELS = {
+    "visit": (TimelineEvent.Channel.IN_PERSON, "visited"),
+    "call": (TimelineEvent.Channel.PHONE, "spoke on the phone with"),
+}
+
+
+@transaction.atomic
+def contact_record(
+    *, agreement: ServiceAgreement, actor: StaffMember, kind: str, note: str = "", occurred_at: datetime | None = None
+) -> TimelineEvent:
+    """Someone from the provider visited or called the customer. This is the contact the
+    continuity checks look for."""
+    if kind not in CONTACT_CHANNELS:
+        raise InvalidInput("A contact is a 'visit' or a 'call'.", code="contact_kind_unknown")
+    if not can_manage_agreement(actor, agreement):
+        raise PermissionDenied("Only the provider or the commissioner can record contact.", code="not_allowed")
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"The note is longer than {MAX_NOTE} characters.", code="text_too_long")
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now + timedelta(minutes=5):
+        raise InvalidInput("A contact cannot be recorded in the future.", code="contact_in_future")
+    if occurred_at < agreement.started_at - timedelta(days=1):
+        raise InvalidInput("That is before the service started.", code="contact_before_service")
+    channel, verb = CONTACT_CHANNELS[kind]
+    customer = agreement.customer
+    return event_record(
+        customer=customer,
+        organisation=agreement.provider,
+        kind=TimelineEvent.Kind.CONTACT_RECORDED,
+        channel=channel,
+        actor=actor,
+        summary=f"{actor.display_name} {verb} {customer.known_as}.",
+        body=note.strip(),
+        data={"agreement": agreement.pk, "contact": kind},
+        occurred_at=occurred_at,
+    )
