@@ -40,6 +40,8 @@ def _error(request: HttpRequest, status: int, code: str, message: str, **extra: 
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if exc.details:
+        return _error(request, exc.status, exc.code, exc.message, details=exc.details)
     return _error(request, exc.status, exc.code, exc.message)
 
 

@@ -15,9 +15,12 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # Machine-readable particulars the caller can act on (e.g. who is left in a
+        # transfer); the API returns them beside the code and the message.
+        self.details = details
         if code is not None:
             self.code = code
 
