@@ -215,3 +215,42 @@ def contact_record(
         data={"agreement": agreement.pk, "contact": kind},
         occurred_at=occurred_at,
     )
+
+
+def agreements_hand_to_provider(
+    *, owners: dict[int, StaffMember], from_provider: Organisation, actor: StaffMember, at: datetime, why: str
+) -> int:
+    """End each customer's active services from `from_provider` and start the same
+    services at the new person's provider, with them as coordinator (`owners`: customer
+    id -> person), because the receiving provider accepted them in a transfer. The old
+    agreement stays as history. The transfer writes the customer's timeline event; this
+    runs inside its transaction. Returns how many services moved."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("agreements_hand_to_provider must run inside the transfer's transaction.")
+    old = list(
+        ServiceAgreement.objects.select_for_update(of=("self",))
+        .filter(customer_id__in=list(owners), provider=from_provider, status=ServiceAgreement.Status.ACTIVE)
+        .order_by("id")
+    )
+    if not old:
+        return 0
+    ServiceAgreement.objects.filter(pk__in=[a.pk for a in old]).update(
+        status=ServiceAgreement.Status.ENDED, ended_at=at, end_reason=f"Moved on ({why})."[:500], updated_at=at
+    )
+    ServiceAgreement.objects.bulk_create(
+        (
+            ServiceAgreement(
+                customer_id=a.customer_id,
+                provider_id=owners[a.customer_id].organisation_id,
+                commissioner_id=a.commissioner_id,
+                team_id=owners[a.customer_id].team_id,
+                coordinator=owners[a.customer_id],
+                service=a.service,
+                contact_interval_days=a.contact_interval_days,
+                started_at=at,
+            )
+            for a in old
+        ),
+        batch_size=500,
+    )
+    return len(old)

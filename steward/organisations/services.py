@@ -157,6 +157,7 @@ def staff_deactivate(
     because an open request must never be left without an owner (I1)."""
     from steward.agreements.services import agreements_move_from_departing  # agreements build on staff
     from steward.requests.services import requests_move_from_departing  # requests builds on staff
+    from steward.transfers.services import transfers_move_from_departing  # transfers build on staff
 
     # Deactivations in one organisation go one at a time, each taking the organisation's
     # lock first: two cannot deadlock, and each sees what the one before it did.
@@ -217,6 +218,7 @@ def staff_deactivate(
     if successor is not None:
         requests_move_from_departing(departing=staff, successor=successor, actor=actor, reason=reason.strip())
         agreements_move_from_departing(departing=staff, successor=successor, reason=reason.strip())
+        transfers_move_from_departing(departing=staff, successor=successor)
     staff.is_active = False
     staff.deactivated_at = now
     staff.save(update_fields=["is_active", "deactivated_at", "updated_at"])

@@ -60,3 +60,18 @@ def team_queue(*, staff: StaffMember, team: Team, statuses: list[str] | None = N
     # query on the team's queue index.
     qs = Request.objects.filter(team=team, status__in=statuses or IN_PLAY).select_related(*LIST_RELATED)
     return _by_due(qs)
+
+
+def open_work_by_owner(owner_ids: list[int]) -> dict[int, int]:
+    """How many open or waiting requests each of these people owns (one grouped query)."""
+    from django.db.models import Count
+
+    from .routing import OPEN_WORK
+
+    return dict(
+        Request.objects.filter(owner_id__in=owner_ids, status__in=OPEN_WORK)
+        .order_by()
+        .values_list("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+    )

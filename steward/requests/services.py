@@ -641,3 +641,94 @@ def sla_sweep(*, at: datetime | None = None) -> SweepReport:
     report.resolution_breaches = _sweep_breaches(at=at, which="resolution")
     report.closed_after_window = _close_after_window(at=at)
     return report
+
+
+# --- transfers between providers -----------------------------------------------------
+
+
+def requests_hand_to_provider(
+    *, owners: dict[int, StaffMember], from_provider_id: int, actor: StaffMember, at: datetime, why: str
+) -> dict[int, int]:
+    """Move each customer's requests that are not closed from `from_provider_id` to the
+    named person who now answers for that customer (`owners`: customer id -> person),
+    because a receiving provider accepted them in a transfer (see `transfers.services`).
+
+    Like an accepted handover, each request moves to the new owner's organisation and
+    team with its story, and the request's timeline says so. Open handover offers on
+    these requests are withdrawn: they were made by someone who no longer answers for
+    them. Must run inside the caller's transaction; returns customer id -> requests moved.
+    """
+    from steward.handovers.models import HandoverOffer  # handovers build on requests
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("requests_hand_to_provider must run inside the transfer's transaction.")
+    for person in {p.pk: p for p in owners.values()}.values():
+        if not person.is_active or person.team_id is None:
+            raise Conflict(f"{person.display_name} cannot take requests (inactive or in no team).", code="owner_invalid")
+    rows = list(
+        Request.objects.select_for_update(of=("self",))
+        .filter(customer_id__in=list(owners), organisation_id=from_provider_id)
+        .exclude(status=Status.CLOSED)
+        .select_related("owner", "organisation")
+        .order_by("id")
+    )
+    moved: dict[int, int] = {}
+    by_owner: dict[int, list[int]] = {}
+    events: list[TimelineEvent] = []
+    for request in rows:
+        new = owners[request.customer_id]
+        by_owner.setdefault(new.pk, []).append(request.pk)
+        moved[request.customer_id] = moved.get(request.customer_id, 0) + 1
+        was = request.owner.display_name if request.owner else "nobody"
+        events.append(
+            TimelineEvent(
+                customer_id=request.customer_id,
+                organisation_id=new.organisation_id,
+                request_id=request.pk,
+                kind=TimelineEvent.Kind.OWNER_CHANGED,
+                actor=actor,
+                actor_name=actor.display_name[:300],
+                summary=(
+                    f"{new.display_name} at {new.organisation.name} now looks after this request "
+                    f"(it was with {was} at {request.organisation.name}; {why})."
+                )[:500],
+                data={"from_owner": request.owner_id, "to_owner": new.pk, "why": why},
+                occurred_at=at,
+            )
+        )
+    people = {p.pk: p for p in owners.values()}
+    for owner_id, ids in by_owner.items():
+        person = people[owner_id]
+        Request.objects.filter(pk__in=ids).update(
+            owner_id=owner_id,
+            owner_since=at,
+            organisation_id=person.organisation_id,
+            team_id=person.team_id,
+            updated_at=at,
+        )
+    TimelineEvent.objects.bulk_create(events, batch_size=500)
+    stale = list(
+        HandoverOffer.objects.filter(
+            request_id__in=[r.pk for r in rows], status=HandoverOffer.Status.PENDING
+        ).select_related("request")
+    )
+    if stale:
+        HandoverOffer.objects.filter(pk__in=[o.pk for o in stale]).update(
+            status=HandoverOffer.Status.WITHDRAWN,
+            responded_at=at,
+            response_reason=f"The request moved to another provider ({why}).",
+        )
+        TimelineEvent.objects.bulk_create(
+            TimelineEvent(
+                customer_id=o.request.customer_id,
+                organisation_id=owners[o.request.customer_id].organisation_id,
+                request_id=o.request_id,
+                kind=TimelineEvent.Kind.HANDOVER_WITHDRAWN,
+                actor_name="Steward",
+                summary=f"An earlier offer of this request was withdrawn: it moved to another provider ({why})."[:500],
+                data={"offer": o.pk},
+                occurred_at=at,
+            )
+            for o in stale
+        )
+    return moved

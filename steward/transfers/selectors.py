@@ -1,8 +1,23 @@
-"""Reads about transfers: lists, one transfer, and the reconciliation report."""
+"""Reads about transfers: lists, one transfer, and the reconciliation report.
+
+The report answers, for every client: where do they stand, who answers for them now,
+and since when. Its headline is how many clients have no accepting provider, and it
+carries checks that let it say "0" with proof (see `transfer_proof`).
+"""
 
 from __future__ import annotations
 
-from .models import TransferClient
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+
+from steward.agreements.models import ServiceAgreement
+from steward.errors import NotFound
+from steward.organisations.models import StaffMember
+from steward.requests.models import Request
+
+from .models import Transfer, TransferClient, TransferReceiver
+from .permissions import role_in
 
 UNRESOLVED = (
     TransferClient.Status.LISTED,
@@ -18,3 +33,131 @@ def customer_in_unresolved_transfer(*, customer_id: int, from_provider_id: int |
     if from_provider_id is not None:
         qs = qs.filter(transfer__from_provider_id=from_provider_id)
     return qs.values_list("transfer_id", flat=True).first()
+
+
+def transfers_for(*, actor: StaffMember) -> QuerySet[Transfer]:
+    """Transfers the actor's organisation commissions, loses clients in, or receives in."""
+    org = actor.organisation_id
+    receiving = TransferReceiver.objects.filter(transfer=OuterRef("pk"), organisation_id=org)
+    return (
+        Transfer.objects.filter(Q(commissioning_organisation_id=org) | Q(from_provider_id=org) | Exists(receiving))
+        .select_related("commissioning_organisation", "commissioner", "from_provider")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass
+class TransferView:
+    """A transfer as one person may see it: ``role`` decides which clients they see."""
+
+    transfer: Transfer
+    role: str
+    receivers: list[TransferReceiver]
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("commissioner", "provider")
+
+
+def transfer_get_for(*, actor: StaffMember, transfer_id: int) -> TransferView:
+    """One transfer, if the actor's organisation takes part. Others get not-found, so
+    transfer numbers do not reveal who is moving clients where."""
+    transfer = (
+        Transfer.objects.select_related("commissioning_organisation", "commissioner", "from_provider", "created_by")
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is None:
+        raise NotFound(f"There is no transfer {transfer_id} you can see.", code="transfer_not_found")
+    receivers = list(transfer.receivers.select_related("organisation").order_by("id"))
+    role = role_in(actor, transfer, receiver_ids={r.organisation_id for r in receivers})
+    if role is None:
+        raise NotFound(f"There is no transfer {transfer_id} you can see.", code="transfer_not_found")
+    return TransferView(transfer=transfer, role=role, receivers=receivers)
+
+
+def _scoped(view: TransferView, *, actor: StaffMember) -> QuerySet[TransferClient]:
+    qs = TransferClient.objects.filter(transfer_id=view.transfer.pk)
+    if not view.sees_everything:
+        qs = qs.filter(to_provider_id=actor.organisation_id)
+    return qs
+
+
+def transfer_counts(transfer: Transfer, *, clients: QuerySet[TransferClient] | None = None) -> dict[str, int]:
+    """How many clients stand where, in one grouped query; ``without_accepting_provider``
+    is the headline: listed, pending, declined and expired clients."""
+    qs = clients if clients is not None else TransferClient.objects.filter(transfer_id=transfer.pk)
+    by_status = dict(qs.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    counts = {status: by_status.get(status, 0) for status in TransferClient.Status.values}
+    counts["total"] = sum(by_status.values())
+    counts["without_accepting_provider"] = sum(counts[s] for s in UNRESOLVED)
+    return counts
+
+
+def transfer_counts_for(*, view: TransferView, actor: StaffMember) -> dict[str, int]:
+    return transfer_counts(view.transfer, clients=_scoped(view, actor=actor))
+
+
+@dataclass
+class TransferProof:
+    """Checks behind the headline. Each number must be 0 for the report to stand:
+    an accepted client still served by the old provider, an accepted client without an
+    active service at the new one, an accepted client whose named owner cannot act,
+    a client left with open requests at the old provider after being accepted."""
+
+    accepted_still_at_old_provider: int
+    accepted_without_new_service: int
+    accepted_owner_inactive: int
+    accepted_with_requests_left_behind: int
+
+    @property
+    def holds(self) -> bool:
+        return not any(vars(self).values())
+
+
+def transfer_proof(transfer: Transfer) -> TransferProof:
+    accepted = TransferClient.objects.filter(transfer_id=transfer.pk, status=TransferClient.Status.ACCEPTED)
+    active = ServiceAgreement.objects.filter(customer_id=OuterRef("customer_id"), status=ServiceAgreement.Status.ACTIVE)
+    left_behind = Request.objects.filter(
+        customer_id=OuterRef("customer_id"), organisation_id=transfer.from_provider_id
+    ).exclude(status="closed")
+    return TransferProof(
+        accepted_still_at_old_provider=accepted.filter(Exists(active.filter(provider_id=transfer.from_provider_id))).count(),
+        accepted_without_new_service=accepted.exclude(Exists(active.filter(provider_id=OuterRef("to_provider_id")))).count(),
+        accepted_owner_inactive=accepted.filter(owner__is_active=False).count(),
+        accepted_with_requests_left_behind=accepted.filter(Exists(left_behind)).count(),
+    )
+
+
+def transfer_report_rows(
+    *, view: TransferView, actor: StaffMember, status: str | None = None, to_provider_id: int | None = None
+) -> QuerySet[TransferClient]:
+    """Every client the actor may see, with who answers for them now: the accepting
+    provider's named owner once accepted; until then (and when kept) the coordinator of
+    their service at the old provider, who still answers for them."""
+    transfer = view.transfer
+    old_service = ServiceAgreement.objects.filter(
+        customer_id=OuterRef("customer_id"), provider_id=transfer.from_provider_id, status=ServiceAgreement.Status.ACTIVE
+    ).order_by("started_at", "id")
+    qs = (
+        _scoped(view, actor=actor)
+        .select_related("customer", "to_provider", "owner", "answered_by", "decided_by")
+        .annotate(
+            keeper_name=Subquery(old_service.values("coordinator__display_name")[:1]),
+            keeper_since=Subquery(old_service.values("started_at")[:1]),
+        )
+        .order_by("id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if to_provider_id:
+        qs = qs.filter(to_provider_id=to_provider_id)
+    return qs
+
+
+def answers_now(client: TransferClient, transfer: Transfer) -> tuple[str, str]:
+    """(person, organisation) who answers for this client now."""
+    if client.status == TransferClient.Status.ACCEPTED and client.owner is not None:
+        return client.owner.display_name, client.to_provider.name if client.to_provider else ""
+    keeper = getattr(client, "keeper_name", None)
+    return keeper or "", transfer.from_provider.name
