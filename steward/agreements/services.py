@@ -202,6 +202,14 @@ def contact_record(
         raise InvalidInput("A contact cannot be recorded in the future.", code="contact_in_future")
     if occurred_at < agreement.started_at - timedelta(days=1):
         raise InvalidInput("That is before the service started.", code="contact_before_service")
+    if agreement.ended_at is not None and occurred_at > agreement.ended_at:
+        # A visit made while it ran may still be written down afterwards; one made since
+        # belongs to whatever service followed it.
+        raise Conflict(
+            f"This service ended on {timezone.localtime(agreement.ended_at):%d %b %Y}; "
+            "record the contact on the service that followed it.",
+            code="agreement_ended",
+        )
     channel, verb = CONTACT_CHANNELS[kind]
     customer = agreement.customer
     return event_record(
@@ -243,7 +251,7 @@ def agreements_hand_to_provider(
                 customer_id=a.customer_id,
                 provider_id=owners[a.customer_id].organisation_id,
                 commissioner_id=a.commissioner_id,
-                team_id=owners[a.customer_id].team_id,
+                team=owners[a.customer_id].team,
                 coordinator=owners[a.customer_id],
                 service=a.service,
                 contact_interval_days=a.contact_interval_days,

@@ -38,9 +38,7 @@ class TransferIn(Strict):
     reason: str = Field(min_length=1, max_length=500)
     note_for_receivers: str = Field(default="", max_length=20_000)
     respond_within_days: int = Field(default=5, ge=1, le=60, description="Working days receivers have to answer.")
-    commissioner_id: int | None = Field(
-        default=None, description="Who answers for unaccepted clients; default: you."
-    )
+    commissioner_id: int | None = Field(default=None, description="Who answers for unaccepted clients; default: you.")
 
 
 class MappingIn(Strict):
@@ -285,9 +283,7 @@ def report(
 ) -> dict[str, Any]:
     actor, view = _view(request, transfer_id)
     if status and status not in TransferClient.Status.values:
-        raise InvalidInput(
-            f"status must be one of {', '.join(TransferClient.Status.values)}.", code="status_unknown"
-        )
+        raise InvalidInput(f"status must be one of {', '.join(TransferClient.Status.values)}.", code="status_unknown")
     rows = selectors.transfer_report_rows(view=view, actor=actor, status=status, to_provider_id=to_provider_id)
     result = page_of(rows, page)
     result["items"] = [report_row(c, view) for c in result["items"]]
@@ -391,4 +387,3 @@ def complete(request: HttpRequest, transfer_id: int) -> dict[str, Any]:
     actor, view = _view(request, transfer_id)
     services.transfer_complete(transfer=view.transfer, actor=actor)
     return _fresh(actor, transfer_id)
-

@@ -79,6 +79,9 @@ class TransferReceiver(models.Model):
             models.UniqueConstraint(fields=["transfer", "organisation"], name="transfer_receiver_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"Receiver #{self.organisation_id} in transfer #{self.transfer_id}"
+
 
 class TransferClient(models.Model):
     """One client in a transfer, and where they stand.

@@ -122,8 +122,12 @@ def transfer_proof(transfer: Transfer) -> TransferProof:
         customer_id=OuterRef("customer_id"), organisation_id=transfer.from_provider_id
     ).exclude(status="closed")
     return TransferProof(
-        accepted_still_at_old_provider=accepted.filter(Exists(active.filter(provider_id=transfer.from_provider_id))).count(),
-        accepted_without_new_service=accepted.exclude(Exists(active.filter(provider_id=OuterRef("to_provider_id")))).count(),
+        accepted_still_at_old_provider=accepted.filter(
+            Exists(active.filter(provider_id=transfer.from_provider_id))
+        ).count(),
+        accepted_without_new_service=accepted.exclude(
+            Exists(active.filter(provider_id=OuterRef("to_provider_id")))
+        ).count(),
         accepted_owner_inactive=accepted.filter(owner__is_active=False).count(),
         accepted_with_requests_left_behind=accepted.filter(Exists(left_behind)).count(),
     )
@@ -137,7 +141,9 @@ def transfer_report_rows(
     their service at the old provider, who still answers for them."""
     transfer = view.transfer
     old_service = ServiceAgreement.objects.filter(
-        customer_id=OuterRef("customer_id"), provider_id=transfer.from_provider_id, status=ServiceAgreement.Status.ACTIVE
+        customer_id=OuterRef("customer_id"),
+        provider_id=transfer.from_provider_id,
+        status=ServiceAgreement.Status.ACTIVE,
     ).order_by("started_at", "id")
     qs = (
         _scoped(view, actor=actor)

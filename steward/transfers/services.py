@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from steward.agreements.models import ServiceAgreement
@@ -357,7 +357,7 @@ def _receivers_with_load(transfer: Transfer, *, reserve_listed: bool = False) ->
 def _check_capacity(transfer: Transfer) -> None:
     """Refuse to go on when the listed clients cannot all fit."""
     loads = _receivers_with_load(transfer)
-    listed = dict(
+    listed: dict[int | None, int] = dict(
         transfer.clients.filter(status=TransferClient.Status.LISTED)
         .values_list("to_provider_id")
         .annotate(n=Count("id"))
@@ -419,6 +419,14 @@ def between_clients(client: TransferClient) -> None:
     test replaces it with one that fails half way through a run."""
 
 
+@dataclass
+class _Place:
+    organisation: Organisation
+    held: int
+    capacity: int | None
+    weight: int
+
+
 class _Balancer:
     """Chooses a receiver for clients the commissioner did not map: the one with the
     most room in proportion to its capacity. A receiver without a capacity counts as
@@ -427,22 +435,25 @@ class _Balancer:
     def __init__(self, loads: list[tuple[TransferReceiver, int]]) -> None:
         capacities = [r.capacity for r, _ in loads if r.capacity is not None]
         default_weight = max(capacities) if capacities else 1
-        self.rows = [
-            [r.organisation_id, held, r.capacity, r.capacity or default_weight, r.organisation] for r, held in loads
+        self.places = [
+            _Place(organisation=r.organisation, held=held, capacity=r.capacity, weight=r.capacity or default_weight)
+            for r, held in loads
         ]
 
     def take(self, organisation_id: int | None) -> Organisation:
         if organisation_id is not None:
             # Mapped by the commissioner: its place was reserved when the batch began.
-            for row in self.rows:
-                if row[0] == organisation_id:
-                    return row[4]
-        open_rows = [row for row in self.rows if row[2] is None or row[1] < row[2]]
-        if not open_rows:
-            raise Conflict("Every receiving provider is full; raise a capacity or add a receiver.", code="over_capacity")
-        best = min(open_rows, key=lambda row: (row[1] / row[3], row[0]))
-        best[1] += 1
-        return best[4]
+            for place in self.places:
+                if place.organisation.pk == organisation_id:
+                    return place.organisation
+        room = [p for p in self.places if p.capacity is None or p.held < p.capacity]
+        if not room:
+            raise Conflict(
+                "Every receiving provider is full; raise a capacity or add a receiver.", code="over_capacity"
+            )
+        best = min(room, key=lambda p: (p.held / p.weight, p.organisation.pk))
+        best.held += 1
+        return best.organisation
 
 
 def transfer_make_offers(*, transfer_id: int, batch_size: int = BATCH) -> int:
@@ -540,7 +551,8 @@ def _pending_for(
         )
     if not transfer.receivers.filter(organisation_id=actor.organisation_id).exists():
         raise PermissionDenied(
-            f"{actor.organisation.name} is not a receiving provider in transfer #{transfer.pk}.", code="not_the_receiver"
+            f"{actor.organisation.name} is not a receiving provider in transfer #{transfer.pk}.",
+            code="not_the_receiver",
         )
     mine = transfer.clients.filter(
         status=TransferClient.Status.PENDING, to_provider_id=actor.organisation_id, respond_by__gte=now
@@ -624,7 +636,8 @@ def transfer_accept_clients(
                     notification_send(
                         recipient=StaffMember.objects.get(pk=person_id),
                         kind=Notification.Kind.OWNER_ASSIGNED,
-                        title=f"{count} new client{'s' if count != 1 else ''} for you from {transfer.from_provider.name}",
+                        title=f"{count} new client{'s' if count != 1 else ''} for you "
+                        f"from {transfer.from_provider.name}",
                         body=f"{actor.display_name} accepted them in transfer #{transfer.pk}; you now answer for "
                         "their care and their open requests.",
                     )
@@ -694,9 +707,7 @@ def _accept_batch(
         between_clients(client)
     previous = _coordinators(list(owner_of), provider_id=transfer.from_provider_id)
     why = f"transfer #{transfer.pk} from {transfer.from_provider.name}"
-    agreements_hand_to_provider(
-        owners=owner_of, from_provider=transfer.from_provider, actor=actor, at=now, why=why
-    )
+    agreements_hand_to_provider(owners=owner_of, from_provider=transfer.from_provider, actor=actor, at=now, why=why)
     moved = requests_hand_to_provider(
         owners=owner_of, from_provider_id=transfer.from_provider_id, actor=actor, at=now, why=why
     )
@@ -738,9 +749,7 @@ def _accept_batch(
 
 
 @transaction.atomic
-def transfer_decline_clients(
-    *, transfer: Transfer, actor: StaffMember, client_ids: Sequence[int], reason: str
-) -> int:
+def transfer_decline_clients(*, transfer: Transfer, actor: StaffMember, client_ids: Sequence[int], reason: str) -> int:
     """The receiving provider cannot take these clients. They stay with their current
     provider, and the named commissioner is told they must re-offer or keep each one."""
     reason = _clean_reason(reason, what="why you cannot take them, so the commissioner can find another way")
@@ -749,9 +758,7 @@ def transfer_decline_clients(
     if transfer.status == Transfer.Status.COMPLETE:
         raise Conflict("This transfer is complete.", code="transfer_complete")
     ids = _pending_for(transfer, actor, client_ids, now=now)
-    clients = list(
-        TransferClient.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("customer")
-    )
+    clients = list(TransferClient.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("customer"))
     keepers = _coordinators([c.customer_id for c in clients], provider_id=transfer.from_provider_id)
     events = []
     for client in clients:
@@ -798,7 +805,9 @@ def _after_answers(
         parts.append(f"{expired} offer{'s' if expired != 1 else ''} expired unanswered")
     notification_send(
         recipient=commissioner,
-        kind=Notification.Kind.TRANSFER_NEEDS_DECISION if (declined or expired) else Notification.Kind.TRANSFER_ANSWERED,
+        kind=Notification.Kind.TRANSFER_NEEDS_DECISION
+        if (declined or expired)
+        else Notification.Kind.TRANSFER_ANSWERED,
         title=f"Transfer #{transfer.pk}: " + "; ".join(parts),
         body="Clients who were declined or not answered stay with "
         f"{transfer.from_provider.name} until you re-offer them or decide to keep them there."
@@ -910,8 +919,12 @@ def transfer_reoffer_client(
                 + " still looking after you until they accept.",
                 at=now,
                 actor=actor,
-                data={"transfer": transfer.pk, "to_provider": to_provider.pk, "round": client.offer_round,
-                      "note": note.strip()[:500]},
+                data={
+                    "transfer": transfer.pk,
+                    "to_provider": to_provider.pk,
+                    "round": client.offer_round,
+                    "note": note.strip()[:500],
+                },
             )
         ]
     )
@@ -957,9 +970,10 @@ def transfer_keep_client(*, transfer: Transfer, client_id: int, actor: StaffMemb
         ]
     )
     decision_alert_sync(transfer)
-    if transfer.status == Transfer.Status.OFFERING and not transfer.clients.filter(
-        status=TransferClient.Status.LISTED
-    ).exists():
+    if (
+        transfer.status == Transfer.Status.OFFERING
+        and not transfer.clients.filter(status=TransferClient.Status.LISTED).exists()
+    ):
         transfer.status = Transfer.Status.OPEN
         transfer.save(update_fields=["status"])
     return client

@@ -39,20 +39,19 @@ def give_service(customer: Customer, provider: World, commissioner: World) -> Se
     )
 
 
-def make_transfer_world(clients: int = 4, requests_each: int = 1) -> TransferWorld:
+def make_transfer_world(clients: int = 4, requests_each: int = 1, suffix: str = "") -> TransferWorld:
+    """`suffix` tells the organisations of a second world apart (names are unique)."""
     tw = TransferWorld(
-        council=make_world("Northshire Council"),
-        old=make_world("CheapCare Ltd"),
-        sunrise=make_world("Sunrise Care"),
-        meadow=make_world("Meadow Homecare"),
+        council=make_world("Northshire Council" + suffix),
+        old=make_world("CheapCare Ltd" + suffix),
+        sunrise=make_world("Sunrise Care" + suffix),
+        meadow=make_world("Meadow Homecare" + suffix),
     )
     for i in range(clients):
         customer = make_customer(organisation=tw.old.org, given_name=f"Client{i}", family_name="Example")
         give_service(customer, tw.old, tw.council)
         for _ in range(requests_each):
-            request_capture(
-                customer=customer, need=tw.old.need, channel="phone", description="Care visit", actor=None
-            )
+            request_capture(customer=customer, need=tw.old.need, channel="phone", description="Care visit", actor=None)
         tw.clients.append(customer)
     return tw
 

@@ -104,9 +104,7 @@ def test_listing_named_clients_refuses_anyone_the_provider_does_not_serve(tw: Tr
     transfer = _transfer(tw)
     stranger = tw.sunrise.customer
     with pytest.raises(InvalidInput) as refused:
-        transfer_add_clients(
-            transfer=transfer, actor=tw.council.alice, customer_ids=[tw.clients[0].pk, stranger.pk]
-        )
+        transfer_add_clients(transfer=transfer, actor=tw.council.alice, customer_ids=[tw.clients[0].pk, stranger.pk])
     assert refused.value.code == "not_a_client_of_provider"
     assert refused.value.details == {"customer_ids": [stranger.pk]}
     assert stranger.full_name in refused.value.message
@@ -149,7 +147,9 @@ def test_people_outside_the_commissioner_side_cannot_change_the_transfer(tw: Tra
 # --- offering -------------------------------------------------------------------------------
 
 
-def test_opening_offers_every_client_balanced_by_capacity(tw: TransferWorld, django_capture_on_commit_callbacks) -> None:
+def test_opening_offers_every_client_balanced_by_capacity(
+    tw: TransferWorld, django_capture_on_commit_callbacks
+) -> None:
     transfer = _opened(tw, django_capture_on_commit_callbacks, capacities=(3, 1))
     assert transfer.status == Transfer.Status.OPEN
     by_receiver = {
@@ -169,7 +169,9 @@ def test_opening_offers_every_client_balanced_by_capacity(tw: TransferWorld, dja
     assert all(r.owner_id == tw.old.alice.pk or r.organisation_id == tw.old.org.pk for r in Request.objects.all())
 
 
-def test_explicit_mapping_wins_and_counts_against_capacity(tw: TransferWorld, django_capture_on_commit_callbacks) -> None:
+def test_explicit_mapping_wins_and_counts_against_capacity(
+    tw: TransferWorld, django_capture_on_commit_callbacks
+) -> None:
     transfer = _transfer(tw, capacities=(2, 2))
     mapping = {tw.clients[0].pk: tw.meadow.org.pk, tw.clients[1].pk: tw.meadow.org.pk}
     transfer_add_clients(transfer=transfer, actor=tw.council.alice, mapping=mapping, every_active_client=True)
@@ -251,7 +253,9 @@ def test_accepting_moves_services_and_requests_to_a_named_person(
     assert counts["accepted"] == 3 and counts["without_accepting_provider"] == 1
 
 
-def test_a_receiver_answers_only_for_clients_offered_to_it(tw: TransferWorld, django_capture_on_commit_callbacks) -> None:
+def test_a_receiver_answers_only_for_clients_offered_to_it(
+    tw: TransferWorld, django_capture_on_commit_callbacks
+) -> None:
     transfer = _opened(tw, django_capture_on_commit_callbacks, capacities=(None, 1))
     meadow_client = transfer.clients.get(to_provider=tw.meadow.org)
     with pytest.raises(Conflict) as refused:
