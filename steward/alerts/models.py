@@ -21,8 +21,8 @@ class Alert(models.Model):
     class Kind(models.TextChoices):
         NO_CONTACT = "no_contact", "Safeguarding: no contact"
         TRANSFER_DECISION = "transfer_decision", "Transfer clients need a decision"
-        OWNER_REPAIRED = "owner_repaired", "Request owner repaired"
-        TEAM_NO_LONGER_HANDLES = "team_no_longer_handles", "Request rerouted: team no longer handles the need"
+        OWNER_REPAIRED = "owner_repaired", "Coordinator replaced: the named person had left"
+        TEAM_NO_LONGER_HANDLES = "team_no_longer_handles", "Request in a team that no longer handles its need"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -51,6 +51,8 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "status", "-raised_at"], name="alert_queue_idx"),
             models.Index(fields=["customer", "-raised_at"], name="alert_customer_idx"),
+            # The continuity sweep asks when an agreement's last alert was resolved.
+            models.Index(fields=["subject", "kind"], name="alert_subject_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

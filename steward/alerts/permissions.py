@@ -1,0 +1,30 @@
+"""Who may see and resolve an alert.
+
+An alert is addressed to one named person. They, and the people they answer to (who
+must be able to act when they cannot), may see and resolve it. An administrator of the
+alert's organisation may see it, to know what is waiting, but resolves it only if they
+are in that line.
+"""
+
+from __future__ import annotations
+
+from steward.organisations.models import StaffMember
+from steward.organisations.selectors import escalation_chain
+
+from .models import Alert
+
+
+def can_resolve(actor: StaffMember, alert: Alert) -> bool:
+    if not actor.is_active:
+        return False
+    if actor.pk == alert.assigned_to_id:
+        return True
+    return actor in escalation_chain(alert.assigned_to)
+
+
+def can_see(actor: StaffMember, alert: Alert) -> bool:
+    if not actor.is_active:
+        return False
+    if actor.is_org_admin and actor.organisation_id == alert.organisation_id:
+        return True
+    return can_resolve(actor, alert)
