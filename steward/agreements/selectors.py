@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from steward.errors import NotFound
 from steward.organisations.models import StaffMember
+from steward.timeline.models import TimelineEvent
 
 from .models import ServiceAgreement
 from .permissions import can_see_agreement
 
+# What counts as being in touch with a customer, whoever it was (any organisation): they
+# asked for something, they told us something, we wrote to them, or someone visited or
+# called (`contact_record`). The continuity checks look for these.
+CONTACT_KINDS = (
+    TimelineEvent.Kind.CAPTURED,
+    TimelineEvent.Kind.MESSAGE_IN,
+    TimelineEvent.Kind.MESSAGE_OUT,
+    TimelineEvent.Kind.CONTACT_RECORDED,
+)
+
+
+def last_contact_at(customer_ref: str | OuterRef = "customer_id") -> Subquery:
+    """When someone was last in touch with the customer of the outer row: a correlated
+    subquery that walks the customer's timeline index newest first and stops at the
+    first contact."""
+    ref = OuterRef(customer_ref) if isinstance(customer_ref, str) else customer_ref
+    return Subquery(
+        TimelineEvent.objects.filter(customer_id=ref, kind__in=CONTACT_KINDS)
+        .order_by("-occurred_at", "-id")
+        .values("occurred_at")[:1]
+    )
+
 
 def _base() -> QuerySet[ServiceAgreement]:
-    return ServiceAgreement.objects.select_related("customer", "provider", "commissioner", "team", "coordinator")
+    return ServiceAgreement.objects.select_related(
+        "customer", "provider", "commissioner", "team", "coordinator"
+    ).annotate(last_contact_at=last_contact_at())
 
 
 def agreement_get_for(*, actor: StaffMember, agreement_id: int) -> ServiceAgreement:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from steward.customers.models import Customer
 from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.organisations.models import Organisation, StaffMember, Team
+from steward.organisations.selectors import first_active_supervisor, organisation_head
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
@@ -176,6 +177,48 @@ def agreements_move_from_departing(*, departing: StaffMember, successor: StaffMe
         _change_coordinator(agreement, successor, actor=None, why=f"{departing.display_name} is no longer available")
         moved += 1
     return moved
+
+
+def coordinator_successor(agreement: ServiceAgreement) -> StaffMember | None:
+    """Who takes over an active service whose coordinator cannot act: the coordinator's
+    nearest active manager at the provider, else the lead of the service's team, else
+    the head of the provider."""
+    supervisor = first_active_supervisor(agreement.coordinator)
+    if supervisor is not None and supervisor.organisation_id == agreement.provider_id:
+        return supervisor
+    lead = agreement.team.lead
+    if lead is not None and lead.is_active and lead.organisation_id == agreement.provider_id:
+        return lead
+    return organisation_head(organisation_id=agreement.provider_id)
+
+
+@transaction.atomic
+def agreement_repair_coordinator(*, agreement_id: int) -> tuple[ServiceAgreement, StaffMember] | None:
+    """An active service must always have an active coordinator. If someone was
+    deactivated behind the services' back (in the database directly), the sweep calls
+    this: the successor (`coordinator_successor`) coordinates it from now on, with the
+    reason on the customer's timeline. Returns the agreement and who coordinated it
+    before, or None if there was nothing to repair; refuses (`no_coordinator_available`)
+    when nobody at the provider is active."""
+    agreement = (
+        ServiceAgreement.objects.select_for_update(of=("self",))
+        .select_related("customer", "provider", "coordinator", "team__lead")
+        .get(pk=agreement_id)
+    )
+    previous = agreement.coordinator
+    if agreement.status != ServiceAgreement.Status.ACTIVE or previous.is_active:
+        return None
+    successor = coordinator_successor(agreement)
+    if successor is None:
+        raise Conflict(
+            f"Nobody at {agreement.provider.name} is active to coordinate {agreement.service} "
+            f"for {agreement.customer.full_name}.",
+            code="no_coordinator_available",
+        )
+    _change_coordinator(
+        agreement, successor, actor=None, why=f"{previous.display_name} is no longer active, so their manager took it"
+    )
+    return agreement, previous
 
 
 CONTACT_CHANNELS = {
