@@ -112,6 +112,9 @@ class TransferClient(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LISTED)
     status_since = models.DateTimeField()
     respond_by = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the receiver was reminded that this offer is about to expire."
+    )
     offer_round = models.PositiveIntegerField(default=0, help_text="How many times this client has been offered.")
     owner = models.ForeignKey(
         "organisations.StaffMember",

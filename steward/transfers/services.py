@@ -1016,14 +1016,54 @@ def transfer_complete(*, transfer: Transfer, actor: StaffMember) -> Transfer:
 class TransferSweepReport:
     expired: int = 0
     offered: int = 0
+    reminded: int = 0
+
+
+# Receivers are reminded once when this little time is left to answer for a client.
+REMIND_BEFORE = timedelta(days=1)
+
+
+def _remind_expiring(*, at: datetime, report: TransferSweepReport) -> None:
+    """One reminder per receiving provider and transfer, naming how many clients are
+    waiting for its answer and by when; each client is reminded at most once."""
+    soon = TransferClient.objects.filter(
+        status=TransferClient.Status.PENDING,
+        reminded_at__isnull=True,
+        respond_by__gte=at,
+        respond_by__lt=at + REMIND_BEFORE,
+    )
+    groups = list(soon.order_by().values_list("transfer_id", "to_provider_id").distinct())
+    for transfer_id, receiver_id in groups:
+        with transaction.atomic():
+            transfer = _lock_transfer(transfer_id)
+            mine = soon.filter(transfer_id=transfer_id, to_provider_id=receiver_id)
+            first_due = mine.order_by("respond_by").values_list("respond_by", flat=True).first()
+            # Claimed with a conditional update: one reminder, however many workers sweep.
+            claimed = mine.update(reminded_at=at)
+            if not claimed or first_due is None or receiver_id is None:
+                continue
+            head = organisation_head(organisation_id=receiver_id)
+            if head is not None:
+                notification_send(
+                    recipient=head,
+                    kind=Notification.Kind.TRANSFER_OFFERED,
+                    title=f"Please answer by {timezone.localtime(first_due):%a %H:%M}: {claimed} client"
+                    f"{'s' if claimed != 1 else ''} in transfer #{transfer.pk}",
+                    body=f"{claimed} client{'s' if claimed != 1 else ''} from {transfer.from_provider.name} "
+                    "are still waiting for your answer. If nobody accepts or declines them in time, they stay "
+                    f"where they are and {transfer.commissioner.display_name} is asked to decide.",
+                )
+            report.reminded += claimed
 
 
 def transfer_sweep(*, at: datetime | None = None) -> TransferSweepReport:
-    """Expire offers nobody answered in time (the client stays where they are and the
-    commissioner must decide), and finish offering for transfers whose run was
-    interrupted. Idempotent; each batch claims its clients with a conditional update."""
+    """Remind receivers of offers about to expire; expire offers nobody answered in time
+    (the client stays where they are and the commissioner must decide); and finish
+    offering for transfers whose run was interrupted. Idempotent; each batch claims its
+    clients with a conditional update."""
     at = at or timezone.now()
     report = TransferSweepReport()
+    _remind_expiring(at=at, report=report)
     for transfer_id in list(Transfer.objects.filter(status=Transfer.Status.OFFERING).values_list("pk", flat=True)):
         report.offered += transfer_make_offers(transfer_id=transfer_id)
     due = TransferClient.objects.filter(status=TransferClient.Status.PENDING, respond_by__lt=at)

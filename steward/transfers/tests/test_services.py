@@ -335,6 +335,20 @@ def test_unanswered_offers_expire_and_escalate(tw: TransferWorld, django_capture
         transfer_accept_clients(transfer=transfer, actor=tw.sunrise.alice, client_ids=[transfer.clients.first().pk])
 
 
+def test_receivers_are_reminded_once_before_offers_expire(
+    tw: TransferWorld, django_capture_on_commit_callbacks
+) -> None:
+    transfer = _opened(tw, django_capture_on_commit_callbacks, capacities=(None, 1))
+    due = transfer.clients.order_by("respond_by").first().respond_by
+    nearly = due - timedelta(hours=3)
+    assert transfer_sweep(at=due - timedelta(days=3)).reminded == 0  # too early
+    assert transfer_sweep(at=nearly).reminded == 4
+    assert transfer_sweep(at=nearly).reminded == 0  # once only
+    reminders = Notification.objects.filter(title__startswith="Please answer by")
+    assert {n.recipient for n in reminders} == {tw.sunrise.head, tw.meadow.head}
+    assert "3 clients" in reminders.get(recipient=tw.sunrise.head).title
+
+
 def test_an_interrupted_acceptance_resumes_without_duplicates(
     tw: TransferWorld, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
