@@ -15,6 +15,7 @@ from steward.organisations.api import PersonRef, person
 from steward.organisations.models import StaffMember
 from steward.organisations.selectors import organisation_get, staff_get, team_get
 from steward.pagination import Page, PageParams, page_of
+from steward.timeline.api import TimelineEventOut, event_out
 
 from . import selectors, services
 from .models import TransferClient
@@ -169,6 +170,10 @@ class ClientOut(Schema):
     decided_by: str
 
 
+class ClientDetailOut(ClientOut):
+    story: list[TimelineEventOut] = Field(description="What the client told the old provider, newest first.")
+
+
 def transfer_out(view: selectors.TransferView, actor: StaffMember) -> dict[str, Any]:
     t = view.transfer
     proof = selectors.transfer_proof(t) if view.sees_everything else None
@@ -291,6 +296,18 @@ def report(
 
 
 @router.get(
+    "/transfers/{transfer_id}/clients/{client_id}",
+    response=ClientDetailOut,
+    summary="One client, with their story so far (for the receiver to read before accepting)",
+)
+def client_detail(request: HttpRequest, transfer_id: int, client_id: int) -> dict[str, Any]:
+    actor, view = _view(request, transfer_id)
+    client = selectors.transfer_client_get(view=view, actor=actor, client_id=client_id)
+    story = selectors.transfer_client_story(transfer=view.transfer, client=client)[:200]
+    return {**report_row(client, view), "story": [event_out(e) for e in story]}
+
+
+@router.get(
     "/transfers/{transfer_id}/report.csv",
     summary="The reconciliation report as CSV",
     response={200: None},
@@ -375,7 +392,7 @@ def keep(request: HttpRequest, transfer_id: int, client_id: int, payload: KeepIn
 
 def _client(actor: StaffMember, transfer_id: int, client_id: int) -> dict[str, Any]:
     view = selectors.transfer_get_for(actor=actor, transfer_id=transfer_id)
-    return report_row(selectors.transfer_report_rows(view=view, actor=actor).get(pk=client_id), view)
+    return report_row(selectors.transfer_client_get(view=view, actor=actor, client_id=client_id), view)
 
 
 @router.post(

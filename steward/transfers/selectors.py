@@ -15,6 +15,7 @@ from steward.agreements.models import ServiceAgreement
 from steward.errors import NotFound
 from steward.organisations.models import StaffMember
 from steward.requests.models import Request
+from steward.timeline.models import TimelineEvent
 
 from .models import Transfer, TransferClient, TransferReceiver
 from .permissions import role_in
@@ -167,3 +168,25 @@ def answers_now(client: TransferClient, transfer: Transfer) -> tuple[str, str]:
         return client.owner.display_name, client.to_provider.name if client.to_provider else ""
     keeper = getattr(client, "keeper_name", None)
     return keeper or "", transfer.from_provider.name
+
+
+def transfer_client_get(*, view: TransferView, actor: StaffMember, client_id: int) -> TransferClient:
+    client = transfer_report_rows(view=view, actor=actor).filter(pk=client_id).first()
+    if client is None:
+        raise NotFound(
+            f"Transfer #{view.transfer.pk} has no client {client_id} you can see.", code="transfer_client_not_found"
+        )
+    return client
+
+
+def transfer_client_story(*, transfer: Transfer, client: TransferClient) -> QuerySet[TimelineEvent]:
+    """What the client has told the old provider and what happened there, for the
+    receiving provider to read before accepting (and after), so the client never
+    re-tells it. The old provider's internal notes stay with them. (The customer's
+    grants will narrow this when consent lands.)"""
+    return TimelineEvent.objects.filter(
+        Q(organisation_id=transfer.from_provider_id)
+        | Q(request__organisation_id__in=[transfer.from_provider_id, client.to_provider_id or 0]),
+        customer_id=client.customer_id,
+        is_internal=False,
+    ).order_by("-occurred_at", "-id")

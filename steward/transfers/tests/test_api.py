@@ -180,3 +180,23 @@ def test_the_report_costs_the_same_queries_for_more_clients(
         with django_assert_max_num_queries(6):
             response = api.get(f"/transfers/{transfer_id}/clients", as_=world.council.alice, limit=100)
         assert response.status_code == 200
+
+
+def test_a_receiver_reads_the_clients_story_before_accepting_but_not_internal_notes(
+    api, tw: TransferWorld, django_capture_on_commit_callbacks
+) -> None:
+    from steward.requests.models import Request
+    from steward.requests.services import request_add_note
+
+    request = Request.objects.filter(customer=tw.clients[0]).first()
+    request_add_note(request=request, actor=request.owner, body="Internal: the son is difficult on the phone")
+    transfer_id = _opened(api, tw, django_capture_on_commit_callbacks)
+    client = TransferClient.objects.get(transfer_id=transfer_id, customer=tw.clients[0])
+    receiver = tw.sunrise.alice if client.to_provider_id == tw.sunrise.org.pk else tw.meadow.alice
+    detail = api.get(f"/transfers/{transfer_id}/clients/{client.pk}", as_=receiver).json()
+    summaries = [event["summary"] for event in detail["story"]]
+    assert any("Care visit" in (event["body"] or "") or "captured" in event["kind"] for event in detail["story"])
+    assert any("take over your care" in s for s in summaries)
+    assert not any("difficult" in (event["body"] or "") for event in detail["story"])
+    other = next(w for w in (tw.sunrise, tw.meadow) if w.org.pk != client.to_provider_id)
+    assert api.get(f"/transfers/{transfer_id}/clients/{client.pk}", as_=other.alice).status_code == 404
