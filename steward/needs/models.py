@@ -38,3 +38,28 @@ class Need(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NeedTeamChange(models.Model):
+    """A need was routed to another team.
+
+    Nothing already under way moves by itself: a request keeps its named owner, and
+    moving it is an offer the receiving team accepts (principle 2). These rows let the
+    sweep find requests still sitting in a team that stopped handling their need after
+    they were placed there, and ask their owners whether to offer them on.
+    """
+
+    need = models.ForeignKey(Need, on_delete=models.PROTECT, related_name="team_changes")
+    from_team = models.ForeignKey("organisations.Team", on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey("organisations.Team", on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["from_team", "need", "changed_at"], name="need_team_change_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.need_id}: team {self.from_team_id} → {self.to_team_id}"
