@@ -200,10 +200,12 @@ def agreement_repair_coordinator(*, agreement_id: int) -> tuple[ServiceAgreement
     reason on the customer's timeline. Returns the agreement and who coordinated it
     before, or None if there was nothing to repair; refuses (`no_coordinator_available`)
     when nobody at the provider is active."""
-    agreement = (
-        ServiceAgreement.objects.select_for_update(of=("self",))
-        .select_related("customer", "provider", "coordinator", "team__lead")
-        .get(pk=agreement_id)
+    # Lock the row alone, then read it with its people: a locking read joined to the
+    # coordinator would lose the row on PostgreSQL if a concurrent repair had just
+    # changed the coordinator (the re-check joins the new row to the old person).
+    ServiceAgreement.objects.select_for_update().filter(pk=agreement_id).values_list("pk").first()
+    agreement = ServiceAgreement.objects.select_related("customer", "provider", "coordinator", "team__lead").get(
+        pk=agreement_id
     )
     previous = agreement.coordinator
     if agreement.status != ServiceAgreement.Status.ACTIVE or previous.is_active:

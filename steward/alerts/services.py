@@ -36,11 +36,11 @@ MAX_RESOLUTION = 1000
 
 
 def _lock(alert_id: int) -> Alert:
-    return (
-        Alert.objects.select_for_update(of=("self",))
-        .select_related("assigned_to", "organisation", "customer", "request")
-        .get(pk=alert_id)
-    )
+    """Lock the alert's row, then read it with its people. (A locking read joined to the
+    assignee would lose the row on PostgreSQL when a concurrent sweep had just passed it
+    on: the re-check joins the new row to the old person.)"""
+    Alert.objects.select_for_update().filter(pk=alert_id).values_list("pk").first()
+    return Alert.objects.select_related("assigned_to", "organisation", "customer", "request").get(pk=alert_id)
 
 
 def _raise(
@@ -261,3 +261,36 @@ def alerts_move_from_departing(*, departing: StaffMember, successor: StaffMember
         alert_reassign(_lock(alert_id), to=successor, why=f"{departing.display_name} is no longer available: {reason}")
         moved += 1
     return moved
+
+
+SWEEP_BATCH = 500
+
+
+def alerts_repair_assignees(*, at: datetime) -> tuple[int, list[str]]:
+    """No open alert may wait on someone who cannot act. Alerts of people deactivated
+    behind the services' back go to their nearest active manager, else the head of the
+    organisation. Returns how many moved, and the problems nobody could take."""
+    from steward.organisations.selectors import first_active_supervisor, organisation_head
+
+    inactive = StaffMember.objects.filter(is_active=False).values("pk")
+    ids = list(
+        Alert.objects.filter(status=Alert.Status.OPEN, assigned_to__in=inactive)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    moved, problems = 0, []
+    for pk in ids:
+        with transaction.atomic():
+            alert = _lock(pk)
+            gone = alert.assigned_to
+            if alert.status != Alert.Status.OPEN or gone.is_active:
+                continue
+            successor = first_active_supervisor(gone) or organisation_head(organisation_id=gone.organisation_id)
+            if successor is None:
+                problems.append(
+                    f"Alert #{pk}: {gone.display_name} is inactive and nobody at the organisation can take it."
+                )
+                continue
+            alert_reassign(alert, to=successor, why=f"{gone.display_name} is no longer active", at=at)
+            moved += 1
+    return moved, problems

@@ -156,6 +156,7 @@ def staff_deactivate(
     direct reports now answer to that successor. Refused if nobody could take over,
     because an open request must never be left without an owner (I1)."""
     from steward.agreements.services import agreements_move_from_departing  # agreements build on staff
+    from steward.alerts.services import alerts_move_from_departing  # alerts build on staff
     from steward.requests.services import requests_move_from_departing  # requests builds on staff
     from steward.transfers.services import transfers_move_from_departing  # transfers build on staff
 
@@ -194,6 +195,7 @@ def staff_deactivate(
     has_open = (
         staff.owned_requests.exclude(status="closed").exists()
         or staff.coordinated_agreements.filter(status="active").exists()
+        or staff.alerts.filter(status="open").exists()
     )
     if successor is None and (reports or has_open):
         raise Conflict(
@@ -218,6 +220,7 @@ def staff_deactivate(
     if successor is not None:
         requests_move_from_departing(departing=staff, successor=successor, actor=actor, reason=reason.strip())
         agreements_move_from_departing(departing=staff, successor=successor, reason=reason.strip())
+        alerts_move_from_departing(departing=staff, successor=successor, reason=reason.strip())
         transfers_move_from_departing(departing=staff, successor=successor)
     staff.is_active = False
     staff.deactivated_at = now

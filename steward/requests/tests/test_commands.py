@@ -26,6 +26,21 @@ def test_sweep_rejects_a_bad_time(demo):
         call_command("sweep", "--at", "next tuesday")
 
 
+def test_sweep_runs_every_periodic_check_and_says_what_each_did(demo):
+    out = StringIO()
+    call_command("sweep", stdout=out)
+    printed = out.getvalue()
+    for line in (
+        "handover offers expired unanswered: 0",
+        "transfer offers expired unanswered: 0",
+        "no-contact alerts raised:",
+        "no-contact alerts resolved:",
+        "services moved off inactive coordinators: 0",
+        "owners asked to offer on (team no longer handles the need): 0",
+    ):
+        assert line in printed
+
+
 def test_worker_once_sweeps_and_exits(demo):
     out = StringIO()
     call_command("worker", "--once", "--no-tasks", stdout=out)

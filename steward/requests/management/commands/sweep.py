@@ -1,42 +1,103 @@
-"""Run one sweep of the service-level checks: `manage.py sweep [--at 2026-11-25T10:00]`."""
+"""Run one sweep of the periodic checks: `manage.py sweep [--at 2026-11-25T10:00]`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from steward.alerts.continuity import ContinuityReport, continuity_sweep
+from steward.alerts.team_needs import TeamNeedsReport, team_needs_sweep
 from steward.handovers.services import HandoverSweepReport, handover_sweep
 from steward.requests.services import SweepReport, sla_sweep
 
-
-def sweep_all(*, at: datetime | None = None) -> tuple[SweepReport, HandoverSweepReport]:
-    """Every periodic check, in one place for the command and the worker."""
-    report = sla_sweep(at=at)
-    return report, handover_sweep(at=report.at)
+if TYPE_CHECKING:
+    from steward.transfers.services import TransferSweepReport
 
 
-def describe(report: SweepReport, handovers: HandoverSweepReport) -> str:
+@dataclass
+class SweepResults:
+    """What one pass of every periodic check did."""
+
+    requests: SweepReport
+    handovers: HandoverSweepReport
+    transfers: TransferSweepReport
+    continuity: ContinuityReport
+    team_needs: TeamNeedsReport
+
+    @property
+    def at(self) -> datetime:
+        return self.requests.at
+
+    @property
+    def problems(self) -> list[str]:
+        return self.requests.problems + self.continuity.problems
+
+    @property
+    def changes(self) -> int:
+        return (
+            self.requests.changes
+            + self.handovers.expired
+            + self.handovers.reminded
+            + self.transfers.expired
+            + self.transfers.offered
+            + self.transfers.reminded
+            + self.continuity.changes
+            + self.team_needs.changes
+        )
+
+
+def sweep_all(*, at: datetime | None = None) -> SweepResults:
+    """Every periodic check, in one place for the command and the worker. Requests come
+    first (their orphan repair gives every request an active owner before anyone is
+    alerted about it), and everything after is dated the same moment."""
+    from steward.transfers.services import transfer_sweep  # transfers build on requests and agreements
+
+    requests = sla_sweep(at=at)
+    at = requests.at
+    return SweepResults(
+        requests=requests,
+        handovers=handover_sweep(at=at),
+        transfers=transfer_sweep(at=at),
+        continuity=continuity_sweep(at=at),
+        team_needs=team_needs_sweep(at=at),
+    )
+
+
+def describe(results: SweepResults) -> str:
+    report, handovers, transfers = results.requests, results.handovers, results.transfers
+    continuity, team_needs = results.continuity, results.team_needs
     lines = [
-        f"Sweep as of {timezone.localtime(report.at):%Y-%m-%d %H:%M %Z}:",
+        f"Sweep as of {timezone.localtime(results.at):%Y-%m-%d %H:%M %Z}:",
         f"  first replies missed and escalated: {report.first_response_breaches}",
         f"  resolutions missed and escalated:   {report.resolution_breaches}",
         f"  closed after the reopen window:     {report.closed_after_window}",
         f"  requests moved off inactive owners: {report.repaired_owners}",
         f"  handover offers expired unanswered: {handovers.expired}",
         f"  receivers reminded of offers ending: {handovers.reminded}",
+        f"  transfer clients offered:           {transfers.offered}",
+        f"  transfer offers expired unanswered: {transfers.expired}",
+        f"  transfer receivers reminded:        {transfers.reminded}",
+        f"  no-contact alerts raised:           {continuity.no_contact_raised}",
+        f"  no-contact alerts resolved:         {continuity.no_contact_resolved}",
+        f"  services moved off inactive coordinators: {continuity.coordinators_repaired}",
+        f"  alerts moved off inactive people:   {continuity.alerts_reassigned}",
+        f"  owners asked to offer on (team no longer handles the need): {team_needs.raised}",
+        f"  those questions settled:            {team_needs.resolved}",
     ]
-    lines += [f"  PROBLEM: {p}" for p in report.problems]
+    lines += [f"  PROBLEM: {p}" for p in results.problems]
     return "\n".join(lines)
 
 
 class Command(BaseCommand):
     help = (
         "Run the periodic checks once: missed service levels escalate to the owner's supervisor by name; "
-        "unanswered handover offers expire."
+        "unanswered handover and transfer offers expire; vulnerable customers nobody has contacted, and "
+        "requests left in a team that no longer handles their need, raise alerts to a named person."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,4 +111,4 @@ class Command(BaseCommand):
                 raise CommandError(f"--at {options['at']!r} is not an ISO 8601 date and time, e.g. 2026-11-25T10:00.")
             if timezone.is_naive(at):
                 at = timezone.make_aware(at)
-        self.stdout.write(describe(*sweep_all(at=at)))
+        self.stdout.write(describe(sweep_all(at=at)))

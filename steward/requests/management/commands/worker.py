@@ -42,9 +42,9 @@ class Command(BaseCommand):
             if started - statistics_refreshed > STATISTICS_EVERY_SECONDS:
                 planner_statistics_refresh()
                 statistics_refreshed = started
-            report, handovers = sweep_all()
-            if report.changes or report.problems or handovers.expired or handovers.reminded or options["once"]:
-                self.stdout.write(describe(report, handovers))
+            results = sweep_all()
+            if results.changes or results.problems or options["once"]:
+                self.stdout.write(describe(results))
             if not options["no_tasks"] and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
                 call_command("db_worker", batch=True, verbosity=0)
             if options["once"]:
