@@ -14,6 +14,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from steward.accounts.auth import api_auth
+from steward.agreements.api import router as agreements_router
+from steward.alerts.api import router as alerts_router
 from steward.customers.api import router as customers_router
 from steward.errors import DomainError
 from steward.handovers.api import router as handovers_router
@@ -86,4 +88,6 @@ api.add_router("/", needs_router)
 api.add_router("/", customers_router)
 api.add_router("/", requests_router)
 api.add_router("/", handovers_router)
+api.add_router("/", agreements_router)
+api.add_router("/", alerts_router)
 api.add_router("/", notifications_router)
