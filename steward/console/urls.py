@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import transfer_views, views
 
 app_name = "console"
 
@@ -23,4 +23,27 @@ urlpatterns = [
     path("console/capture/", views.capture, name="capture"),
     path("console/capture/<int:request_id>/done/", views.capture_done, name="capture-done"),
     path("console/customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("console/transfers/", transfer_views.transfer_list, name="transfers"),
+    path("console/transfers/new/", transfer_views.transfer_new, name="transfer-new"),
+    path("console/transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),
+    path(
+        "console/transfers/<int:transfer_id>/report.csv", transfer_views.transfer_report_download, name="transfer-csv"
+    ),
+    path(
+        "console/transfers/<int:transfer_id>/clients/", transfer_views.transfer_add_clients, name="transfer-add-clients"
+    ),
+    path("console/transfers/<int:transfer_id>/open/", transfer_views.transfer_open, name="transfer-open"),
+    path("console/transfers/<int:transfer_id>/accept/", transfer_views.transfer_accept, name="transfer-accept"),
+    path("console/transfers/<int:transfer_id>/decline/", transfer_views.transfer_decline, name="transfer-decline"),
+    path("console/transfers/<int:transfer_id>/complete/", transfer_views.transfer_complete, name="transfer-complete"),
+    path(
+        "console/transfers/<int:transfer_id>/clients/<int:client_id>/reoffer/",
+        transfer_views.transfer_reoffer,
+        name="transfer-reoffer",
+    ),
+    path(
+        "console/transfers/<int:transfer_id>/clients/<int:client_id>/keep/",
+        transfer_views.transfer_keep,
+        name="transfer-keep",
+    ),
 ]
