@@ -14,12 +14,21 @@ from steward.organisations.selectors import escalation_chain
 from .models import Alert
 
 
+def _assignee_chain(alert: Alert) -> list[StaffMember]:
+    # Pages ask "may they see it?" and then "may they resolve it?": read the line once.
+    chain: list[StaffMember] | None = getattr(alert, "_assignee_chain", None)
+    if chain is None:
+        chain = escalation_chain(alert.assigned_to)
+        alert._assignee_chain = chain  # type: ignore[attr-defined]
+    return chain
+
+
 def can_resolve(actor: StaffMember, alert: Alert) -> bool:
     if not actor.is_active:
         return False
     if actor.pk == alert.assigned_to_id:
         return True
-    return actor in escalation_chain(alert.assigned_to)
+    return actor in _assignee_chain(alert)
 
 
 def can_see(actor: StaffMember, alert: Alert) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from steward.alerts.services import MAX_RESOLUTION
 from steward.handovers.services import MAX_NOTE
 from steward.requests.lifecycle import Status
 from steward.requests.models import Channel
@@ -160,4 +161,18 @@ class WithdrawForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "withdraw-%s")
+        super().__init__(*args, **kwargs)
+
+
+class ResolveAlertForm(forms.Form):
+    resolution = forms.CharField(
+        label="What was done?",
+        help_text="Whoever reads this later (your manager, an inspector) needs to know what you found and did.",
+        max_length=MAX_RESOLUTION,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what was done before resolving the alert."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "resolve-%s")
         super().__init__(*args, **kwargs)

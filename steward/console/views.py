@@ -1,5 +1,5 @@
 """Staff console pages: sign in, my work, a request, capturing a request, a customer,
-handover offers.
+handover offers, alerts.
 
 Views are thin: they read through selectors, change things through services, and
 render. A `DomainError` from a service becomes a message on the page, never a 500.
@@ -20,6 +20,10 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from steward.alerts import services as alert_services
+from steward.alerts.models import Alert
+from steward.alerts.permissions import can_resolve
+from steward.alerts.selectors import alert_get_for, alerts_for
 from steward.customers.models import Customer
 from steward.customers.selectors import customer_get, customer_search
 from steward.errors import DomainError, NotFound
@@ -62,6 +66,7 @@ from .forms import (
     MessageForm,
     NoteForm,
     OfferForm,
+    ResolveAlertForm,
     StatusForm,
     WithdrawForm,
 )
@@ -73,6 +78,7 @@ TIMELINE_LIMIT = 200
 CAPTURES_SESSION_KEY = "console_captures"
 CAPTURES_KEPT = 10
 MY_WORK_OFFERS = 5  # offers waiting for you, listed on My work
+MY_WORK_ALERTS = 10  # open alerts for you, listed on My work
 HANDOVER_LIST_LIMIT = 50  # per list on the handovers page
 OFFER_HISTORY_LIMIT = 20  # past offers shown on a request
 RECEIVER_STAFF_LIMIT = 500  # people listed in "offer it to"; teams and organisations are always listed
@@ -106,6 +112,7 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
     mine = list(my_requests(staff=staff)[: MY_WORK_LIMIT + 1])
     alerts = list(notifications_for(staff=staff, unread_only=True)[:NOTIFICATION_LIMIT])
     offers = list(handover_inbox(staff=staff)[: MY_WORK_OFFERS + 1])
+    open_alerts = list(alerts_for(staff=staff)[: MY_WORK_ALERTS + 1])
     return page(
         request,
         staff,
@@ -117,6 +124,8 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
             "notifications": alerts,
             "offers": presenters.offer_rows(offers[:MY_WORK_OFFERS], timezone.now()),
             "more_offers": len(offers) > MY_WORK_OFFERS,
+            "open_alerts": open_alerts[:MY_WORK_ALERTS],
+            "more_alerts": len(open_alerts) > MY_WORK_ALERTS,
         },
     )
 
@@ -440,6 +449,65 @@ def handover_withdraw(request: ConsoleRequest, staff: StaffMember, offer_id: int
         return _after_change(request, staff, offer.request_id, done)
     messages.success(request, done)
     return redirect("console:handovers")
+
+
+# --- alerts --------------------------------------------------------------------------
+
+
+def _render_alert(
+    request: ConsoleRequest,
+    staff: StaffMember,
+    alert: Alert,
+    *,
+    status: int = 200,
+    form: ResolveAlertForm | None = None,
+    error: str = "",
+) -> HttpResponse:
+    is_open = alert.status == Alert.Status.OPEN
+    return page(
+        request,
+        staff,
+        "console/alert_detail.html",
+        {
+            "alert": alert,
+            "is_open": is_open,
+            "may_resolve": is_open and can_resolve(staff, alert),
+            "can_open_request": alert.request is not None and can_view(staff, alert.request),
+            "form": form or ResolveAlertForm(),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def alert_detail(request: ConsoleRequest, staff: StaffMember, alert_id: int) -> HttpResponse:
+    try:
+        alert = alert_get_for(staff=staff, alert_id=alert_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    return _render_alert(request, staff, alert)
+
+
+@require_POST
+@staff_required
+def alert_resolve(request: ConsoleRequest, staff: StaffMember, alert_id: int) -> HttpResponse:
+    try:
+        alert = alert_get_for(staff=staff, alert_id=alert_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = ResolveAlertForm(request.POST)
+    if not form.is_valid():
+        return _render_alert(request, staff, alert, status=400, form=form)
+    try:
+        alert_services.alert_resolve(alert=alert, actor=staff, resolution=form.cleaned_data["resolution"])
+    except DomainError as exc:
+        # Read it again: the refusal may be because someone resolved it meanwhile.
+        fresh = alert_get_for(staff=staff, alert_id=alert_id)
+        return _render_alert(request, staff, fresh, status=exc.status, form=form, error=exc.message)
+    messages.success(request, f"Resolved: {alert.title}. It has left your alerts; what you wrote is kept.")
+    return redirect("console:my-work")
 
 
 # --- capture -------------------------------------------------------------------------

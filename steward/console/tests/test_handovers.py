@@ -283,11 +283,11 @@ def twenty_offers(db) -> tuple[World, World]:
 
 
 # Session, user, staff member, the offers (everything printed joined in), the header's
-# organisation; the handovers page reads two lists, My work its requests, notifications
-# and the first offers; the offer page the story and the receiver's reporting line.
+# organisation; the handovers page reads two lists, My work its requests, notifications,
+# the first offers and open alerts; the offer page the story and the receiver's reporting line.
 # None grows with the offers or the story.
 HANDOVERS_MAX_QUERIES = 7
-MY_WORK_MAX_QUERIES = 7
+MY_WORK_MAX_QUERIES = 8
 OFFER_PAGE_MAX_QUERIES = 8
 
 
