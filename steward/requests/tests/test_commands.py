@@ -5,20 +5,31 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from steward.agreements.models import ServiceAgreement
+from steward.alerts.models import Alert
 from steward.notifications.models import Notification
 from steward.requests.models import Request
 
 
 def test_sweep_at_a_given_time_escalates_and_says_so(demo):
     request = Request.objects.get(customer__given_name="Amina")
+    unanswered = Request.objects.filter(status="open", first_responded_at__isnull=True).count()
+    open_requests = Request.objects.filter(status="open").count()
     out = StringIO()
 
     call_command("sweep", "--at", "2099-01-01T09:00", stdout=out)
 
-    assert "first replies missed and escalated: 2" in out.getvalue()
+    printed = out.getvalue()
+    assert f"first replies missed and escalated: {unanswered}" in printed
+    assert f"resolutions missed and escalated:   {open_requests}" in printed
     request.refresh_from_db()
     assert request.first_response_breached_at is not None
-    assert Notification.objects.filter(kind="breach_escalated").count() == 4  # first reply + resolution, 2 requests
+    # every open request missed its resolution; those nobody answered, their first reply too
+    assert Notification.objects.filter(kind="breach_escalated").count() == unanswered + open_requests
+    # by 2099 nobody has been in touch with any of CheapCare Ltd's vulnerable clients
+    vulnerable = ServiceAgreement.objects.filter(status="active", customer__is_vulnerable=True).count()
+    assert f"no-contact alerts raised:           {vulnerable}" in printed
+    assert Alert.objects.get(kind="no_contact", customer=request.customer).assigned_to.display_name == "Kim Lee"
 
 
 def test_sweep_rejects_a_bad_time(demo):
