@@ -27,11 +27,11 @@ from steward.organisations.models import Organisation, StaffMember, Team
 from steward.requests.models import Request
 from steward.timeline.models import TimelineEvent
 
-from . import measure
+from . import measure, transfers
 from .databases import MARKER_COLUMNS, MARKER_DDL, MARKER_TABLE, Marker
 from .dataset import DatasetGenerator, dataset_generate
 from .parameters import BenchParameters
-from .world import World
+from .world import ORGANISATIONS, World
 
 
 def say(message: str) -> None:
@@ -122,12 +122,14 @@ def _engine() -> str:
 
 def _dataset_counts() -> dict[str, Any]:
     statuses = dict(Request.objects.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    world = [o.name for o in ORGANISATIONS]  # not the transfer scenario's organisations (bench.transfers)
+    staff = StaffMember.objects.filter(organisation__name__in=world)
     return {
-        "organisations": Organisation.objects.count(),
-        "teams": Team.objects.count(),
-        "needs": Need.objects.count(),
-        "staff": StaffMember.objects.count(),
-        "staff_active": StaffMember.objects.filter(is_active=True).count(),
+        "organisations": Organisation.objects.filter(name__in=world).count(),
+        "teams": Team.objects.filter(organisation__name__in=world).count(),
+        "needs": Need.objects.filter(organisation__name__in=world).count(),
+        "staff": staff.count(),
+        "staff_active": staff.filter(is_active=True).count(),
         "customers": Customer.objects.count(),
         "contact_points": ContactPoint.objects.count(),
         "requests": sum(statuses.values()),
@@ -154,6 +156,9 @@ def run_on_database(name: str, results_path: Path) -> None:
     generator = DatasetGenerator(world, seed=parameters.seed + 1)
     rng = random.Random(parameters.seed)
     measurements = []
+    leftovers = transfers.scenario_clear()  # an interrupted run's transfer must not weigh on the timings below
+    if leftovers:
+        say(f"cleared the transfer scenario an earlier run left: {leftovers}")
     say("timing the first sweep")
     measurements.append(measure.first_sweep())
     say(f"timing capture ({parameters.samples} calls)")
@@ -169,6 +174,8 @@ def run_on_database(name: str, results_path: Path) -> None:
     measurements += measure.sweeps(
         generator, idle_samples=parameters.samples, busy_samples=parameters.sweep_samples, batch=parameters.sweep_batch
     )
+    if parameters.transfer_clients > 0:
+        measurements += transfers.transfer_measure(clients=parameters.transfer_clients, seed=parameters.seed, say=say)
     results = {
         "database": name,
         "engine": _engine(),

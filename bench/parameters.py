@@ -61,6 +61,7 @@ class BenchParameters:
     samples: int  # BENCH_SAMPLES: timed calls per API operation, and timed idle sweeps
     sweep_samples: int  # BENCH_SWEEP_SAMPLES: timed sweeps that each have fresh overdue work
     sweep_batch: int  # BENCH_SWEEP_BATCH: requests that become overdue before each of those
+    transfer_clients: int = 10_000  # BENCH_TRANSFER_CLIENTS: clients moved in the timed transfer (0: none)
 
     @classmethod
     def from_env(cls) -> BenchParameters:
@@ -72,4 +73,5 @@ class BenchParameters:
             samples=int(env("BENCH_SAMPLES", "200")),
             sweep_samples=int(env("BENCH_SWEEP_SAMPLES", "20")),
             sweep_batch=int(env("BENCH_SWEEP_BATCH", "25")),
+            transfer_clients=int(env("BENCH_TRANSFER_CLIENTS", "10000")),
         )

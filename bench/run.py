@@ -112,7 +112,12 @@ def render_report(
         f"- Code: {machine['code']}",
         f"- Asked for: {parameters.size.describe()} (seed {parameters.seed}); {parameters.samples} timed calls per "
         f"API operation and idle sweep, {parameters.sweep_samples} sweeps with {parameters.sweep_batch} "
-        "newly overdue requests each",
+        "newly overdue requests each"
+        + (
+            f"; one transfer of {parameters.transfer_clients:,} clients between providers (each step timed once)"
+            if parameters.transfer_clients
+            else ""
+        ),
     ]
     for result in results:
         how = "reused, generated" if result["reused"] else "generated"

@@ -15,6 +15,7 @@ housing repairs are the busiest, as they tend to be.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from steward.needs.models import Need
@@ -264,12 +265,19 @@ class World:
     customer_contact: list[StaffMember] = field(default_factory=list)  # active call handlers
 
     @classmethod
-    def load(cls) -> World:
-        """Read the world from the database (it holds nothing else: it is the bench's own)."""
-        organisations = list(Organisation.objects.order_by("id"))
-        teams = list(Team.objects.select_related("organisation").order_by("id"))
-        needs = list(Need.objects.filter(is_active=True).select_related("team__organisation").order_by("id"))
-        staff = list(StaffMember.objects.order_by("id"))
+    def load(cls, organisation_names: Sequence[str] | None = None) -> World:
+        """Read the world from the database: the organisations of `ORGANISATIONS`, or
+        those named. (The bench's database also holds the transfer scenario's
+        organisations, `bench.transfers`; requests are never routed to them.)"""
+        names = list(organisation_names) if organisation_names is not None else [o.name for o in ORGANISATIONS]
+        organisations = list(Organisation.objects.filter(name__in=names).order_by("id"))
+        teams = list(Team.objects.filter(organisation__in=organisations).select_related("organisation").order_by("id"))
+        needs = list(
+            Need.objects.filter(is_active=True, organisation__in=organisations)
+            .select_related("team__organisation")
+            .order_by("id")
+        )
+        staff = list(StaffMember.objects.filter(organisation__in=organisations).order_by("id"))
         by_id = {s.pk: s for s in staff}
         members: dict[int, list[StaffMember]] = {t.pk: [] for t in teams}
         for person in staff:
