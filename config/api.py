@@ -23,6 +23,7 @@ from steward.needs.api import router as needs_router
 from steward.notifications.api import router as notifications_router
 from steward.organisations.api import router as organisations_router
 from steward.requests.api import router as requests_router
+from steward.transfers.api import router as transfers_router
 
 api = NinjaAPI(
     title="Steward API",
@@ -91,3 +92,4 @@ api.add_router("/", handovers_router)
 api.add_router("/", agreements_router)
 api.add_router("/", alerts_router)
 api.add_router("/", notifications_router)
+api.add_router("/", transfers_router)

@@ -25,7 +25,9 @@ class ServiceAgreement(models.Model):
         ENDED = "ended", "Ended"
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="agreements")
-    provider = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="provided_agreements")
+    provider = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="provided_agreements"
+    )
     commissioner = models.ForeignKey(
         "organisations.Organisation",
         on_delete=models.PROTECT,
@@ -41,7 +43,9 @@ class ServiceAgreement(models.Model):
         related_name="coordinated_agreements",
         help_text="The named person at the provider who answers for this service.",
     )
-    service = models.CharField(max_length=200, help_text="What is provided, in plain words (e.g. 'Home care, 2 visits a day').")
+    service = models.CharField(
+        max_length=200, help_text="What is provided, in plain words (e.g. 'Home care, 2 visits a day')."
+    )
     contact_interval_days = models.PositiveIntegerField(
         default=7,
         help_text="For a vulnerable customer: raise a safeguarding alert when nobody has been in contact for longer.",
@@ -56,9 +60,15 @@ class ServiceAgreement(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [
-            models.Index(fields=["provider", "customer"], condition=models.Q(status="active"), name="agreement_active_provider_idx"),
+            models.Index(
+                fields=["provider", "customer"],
+                condition=models.Q(status="active"),
+                name="agreement_active_provider_idx",
+            ),
             models.Index(fields=["customer", "status"], name="agreement_customer_idx"),
-            models.Index(fields=["coordinator"], condition=models.Q(status="active"), name="agreement_active_coord_idx"),
+            models.Index(
+                fields=["coordinator"], condition=models.Q(status="active"), name="agreement_active_coord_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -66,7 +76,9 @@ class ServiceAgreement(models.Model):
                 | models.Q(status="ended", ended_at__isnull=False),
                 name="agreement_end_consistent",
             ),
-            models.CheckConstraint(condition=models.Q(contact_interval_days__gte=1), name="agreement_interval_positive"),
+            models.CheckConstraint(
+                condition=models.Q(contact_interval_days__gte=1), name="agreement_interval_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -108,7 +108,9 @@ def agreement_end(*, agreement: ServiceAgreement, actor: StaffMember, reason: st
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why the service is ending.", code="reason_required")
-    transfer_id = customer_in_unresolved_transfer(customer_id=agreement.customer_id, from_provider_id=agreement.provider_id)
+    transfer_id = customer_in_unresolved_transfer(
+        customer_id=agreement.customer_id, from_provider_id=agreement.provider_id
+    )
     if transfer_id is not None:
         raise Conflict(
             f"{agreement.customer.full_name} is in transfer #{transfer_id}, which has not settled them yet; "
@@ -148,7 +150,9 @@ def agreement_set_coordinator(
     return agreement
 
 
-def _change_coordinator(agreement: ServiceAgreement, coordinator: StaffMember, *, actor: StaffMember | None, why: str) -> None:
+def _change_coordinator(
+    agreement: ServiceAgreement, coordinator: StaffMember, *, actor: StaffMember | None, why: str
+) -> None:
     previous = agreement.coordinator
     agreement.coordinator = coordinator
     agreement.save(update_fields=["coordinator", "updated_at"])
@@ -283,6 +287,7 @@ def agreements_hand_to_provider(
     old = list(
         ServiceAgreement.objects.select_for_update(of=("self",))
         .filter(customer_id__in=list(owners), provider=from_provider, status=ServiceAgreement.Status.ACTIVE)
+        .only("id", "customer_id", "commissioner_id", "service", "contact_interval_days")
         .order_by("id")
     )
     if not old:

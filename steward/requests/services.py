@@ -21,7 +21,7 @@ from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.needs.models import Need
 from steward.notifications.models import Notification
 from steward.notifications.services import notification_send
-from steward.organisations.models import StaffMember
+from steward.organisations.models import Organisation, StaffMember
 from steward.organisations.selectors import escalation_chain, first_active_supervisor, organisation_head
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
@@ -664,35 +664,39 @@ def requests_hand_to_provider(
         raise RuntimeError("requests_hand_to_provider must run inside the transfer's transaction.")
     for person in {p.pk: p for p in owners.values()}.values():
         if not person.is_active or person.team_id is None:
-            raise Conflict(f"{person.display_name} cannot take requests (inactive or in no team).", code="owner_invalid")
+            raise Conflict(
+                f"{person.display_name} cannot take requests (inactive or in no team).", code="owner_invalid"
+            )
+    # Only the four values each event needs: building whole rows with their owner and
+    # organisation was half the time of accepting 10,000 clients (docs/performance.md).
     rows = list(
         Request.objects.select_for_update(of=("self",))
         .filter(customer_id__in=list(owners), organisation_id=from_provider_id)
         .exclude(status=Status.CLOSED)
-        .select_related("owner", "organisation")
         .order_by("id")
+        .values_list("pk", "customer_id", "owner_id", "owner__display_name")
     )
+    from_name = Organisation.objects.filter(pk=from_provider_id).values_list("name", flat=True).first() or ""
     moved: dict[int, int] = {}
     by_owner: dict[int, list[int]] = {}
     events: list[TimelineEvent] = []
-    for request in rows:
-        new = owners[request.customer_id]
-        by_owner.setdefault(new.pk, []).append(request.pk)
-        moved[request.customer_id] = moved.get(request.customer_id, 0) + 1
-        was = request.owner.display_name if request.owner else "nobody"
+    for request_id, customer_id, owner_id, owner_name in rows:
+        new = owners[customer_id]
+        by_owner.setdefault(new.pk, []).append(request_id)
+        moved[customer_id] = moved.get(customer_id, 0) + 1
         events.append(
             TimelineEvent(
-                customer_id=request.customer_id,
+                customer_id=customer_id,
                 organisation_id=new.organisation_id,
-                request_id=request.pk,
+                request_id=request_id,
                 kind=TimelineEvent.Kind.OWNER_CHANGED,
                 actor=actor,
                 actor_name=actor.display_name[:300],
                 summary=(
                     f"{new.display_name} at {new.organisation.name} now looks after this request "
-                    f"(it was with {was} at {request.organisation.name}; {why})."
+                    f"(it was with {owner_name or 'nobody'} at {from_name}; {why})."
                 )[:500],
-                data={"from_owner": request.owner_id, "to_owner": new.pk, "why": why},
+                data={"from_owner": owner_id, "to_owner": new.pk, "why": why},
                 occurred_at=at,
             )
         )
@@ -709,7 +713,7 @@ def requests_hand_to_provider(
     TimelineEvent.objects.bulk_create(events, batch_size=500)
     stale = list(
         HandoverOffer.objects.filter(
-            request_id__in=[r.pk for r in rows], status=HandoverOffer.Status.PENDING
+            request_id__in=[row[0] for row in rows], status=HandoverOffer.Status.PENDING
         ).select_related("request")
     )
     if stale:
