@@ -39,9 +39,11 @@ run: demo ## Set up, load the demo and serve on http://$(HOST):$(PORT)
 	@echo "  Admin:          http://$(HOST):$(PORT)/admin/     admin"
 	@echo "  API docs:       http://$(HOST):$(PORT)/api/v1/docs  (token: $(BIN)/python manage.py issue_token dan.evans)"
 	@echo "  Demo password for everyone: steward-demo"
-	@echo "  Background sweeps: run '$(BIN)/python manage.py worker' in another terminal."
+	@echo "  A background worker runs alongside (sweeps every minute, queued tasks within seconds)."
 	@echo
-	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@$(BIN)/python manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 .PHONY: worker
 worker: migrate ## Run the background worker (sweeps + queued tasks)
