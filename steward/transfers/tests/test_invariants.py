@@ -36,6 +36,8 @@ handovers and requests machines' checks (I1, I2, I4, traces, breaches, reporting
 - an unfinished transfer has an active commissioner, and one open decision alert, to an
   active person, exactly while some of its clients were declined or not answered;
 - no receiving provider holds more clients than its capacity;
+- the sweep reminds each receiver once of each offer due within a day, and a sweep at
+  the same moment as the last one does nothing;
 - transfer steps other than acceptance move no request and no service, and acceptance
   moves exactly the accepted clients' services and open requests (I2).
 
@@ -57,7 +59,6 @@ from unittest import mock
 
 import pytest
 from django.db import connection
-from django.db.models import F, Q
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -126,6 +127,8 @@ KNOWN_BUGS = {
     "over_capacity": "A receiver can be given more clients than its capacity: remapping listed clients of a "
     "transfer whose offering run is unfinished is not checked, a re-offer does not count the places reserved "
     "for listed clients mapped to that receiver, and the resumed run offers mapped clients without a check.",
+    "reminded_once": "A client re-offered after their first receiver was reminded is never reminded of again: "
+    "transfer_reoffer_client keeps reminded_at, so the new receiver gets no reminder before the offer expires.",
 }
 
 
@@ -218,6 +221,8 @@ class TransfersWithHandovers(RequestLifecycleWithHandovers):
         self.listed: dict[int, set[int]] = {}
         # Who took over from whom when someone left.
         self.successor: dict[int, int] = {}
+        # Which offer round each client's receiver was last reminded of.
+        self.reminded: dict[int, int] = {}
 
     def teardown(self) -> None:
         OUTCOMES.update(f"client {s}" for s in TransferClient.objects.values_list("status", flat=True))
@@ -970,6 +975,7 @@ class TransfersWithHandovers(RequestLifecycleWithHandovers):
         listed = TransferClient.objects.filter(status=LISTED, transfer__status=Transfer.Status.OFFERING).count()
         due = TransferClient.objects.filter(status=PENDING, respond_by__lt=at).count()
         expired_before = expired.count()
+        reminded_before = dict(TransferClient.objects.values_list("pk", "reminded_at"))
         placements = _placements()
         report = transfer_sweep(at=at)
         assert report.offered == listed
@@ -988,15 +994,23 @@ class TransfersWithHandovers(RequestLifecycleWithHandovers):
         third = transfer_sweep(at=at)
         assert (third.offered, third.expired, third.reminded) == (0, 0, 0)
         assert _full_state() == before, "a transfer sweep at the same moment as the last one wrote something"
-        # Every receiver was reminded of the offers now due within a day.
+        # Every receiver was reminded, once, of its offers now due within a day: the offer
+        # round each reminder was for is noted (the clocks cannot tell them apart).
+        for pk, reminded_at, rounds in TransferClient.objects.values_list("pk", "reminded_at", "offer_round"):
+            if reminded_at != reminded_before.get(pk):
+                assert pk not in self.reminded or self.reminded[pk] < rounds, f"client #{pk} reminded twice"
+                self.reminded[pk] = rounds
         soon = TransferClient.objects.filter(
             status=PENDING, respond_by__gte=at, respond_by__lt=at + services.REMIND_BEFORE
         )
-        not_reminded = soon.filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=F("status_since")))
-        assert not not_reminded.exists(), (
-            f"clients {list(not_reminded.values_list('pk', flat=True))} are due within a day and their "
-            "receiving provider was never reminded of this offer"
-        )
+        for pk, rounds in soon.values_list("pk", "offer_round"):
+            if self.reminded.get(pk) == rounds:
+                continue
+            # Known bug: reminded of an earlier offer (to another receiver), never of this one.
+            assert "reminded_once" in KNOWN_BUGS and pk in self.reminded, (
+                f"client #{pk} is due within a day and its receiver was never reminded of this offer"
+            )
+            OUTCOMES["known bug reminded_once"] += 1
 
     # --- staff leaving --------------------------------------------------------------------
 
@@ -1535,3 +1549,18 @@ def test_known_bug_over_capacity(db: None) -> None:
     transfer_sweep()  # the worker finishes the run
     held = transfer.clients.filter(to_provider=tw.meadow.org, status__in=[PENDING, ACCEPTED]).count()
     assert held <= 1, f"Meadow can take 1 client and was given {held}"
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["reminded_once"])
+def test_known_bug_reminded_once(db: None) -> None:
+    tw = make_transfer_world(clients=1)
+    transfer = _offered(tw, tw.old, [ReceiverSpec(tw.sunrise.org)])
+    client = transfer.clients.get()
+    assert client.respond_by is not None
+    assert transfer_sweep(at=client.respond_by - timedelta(hours=2)).reminded == 1
+    transfer_decline_clients(transfer=transfer, actor=tw.sunrise.alice, client_ids=[client.pk], reason="No room.")
+    client = transfer_reoffer_client(
+        transfer=transfer, client_id=client.pk, actor=tw.council.alice, to_provider=tw.meadow.org
+    )
+    assert client.respond_by is not None
+    assert transfer_sweep(at=client.respond_by - timedelta(hours=2)).reminded == 1, "Meadow was never reminded"
