@@ -195,6 +195,8 @@ def staff_deactivate(
     has_open = (
         staff.owned_requests.exclude(status="closed").exists()
         or staff.coordinated_agreements.filter(status="active").exists()
+        # A commissioner's unfinished transfers: declined clients must escalate to someone.
+        or staff.transfers_commissioned.exclude(status="complete").exists()
         or staff.alerts.filter(status="open").exists()
     )
     if successor is None and (reports or has_open):

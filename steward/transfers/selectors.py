@@ -101,10 +101,20 @@ def transfer_counts_for(*, view: TransferView, actor: StaffMember) -> dict[str, 
 
 @dataclass
 class TransferProof:
-    """Checks behind the headline. Each number must be 0 for the report to stand:
-    an accepted client still served by the old provider, an accepted client without an
-    active service at the new one, an accepted client whose named owner cannot act,
-    a client left with open requests at the old provider after being accepted."""
+    """Checks behind the headline. Each number must be 0 for the report to stand.
+
+    They judge each accepted client as of their acceptance, so what happens later (the
+    service ends, the client is moved on again, they phone the old provider about a
+    bill) does not unmake a transfer that did its job:
+
+    - ``accepted_still_at_old_provider``: a service at the old provider that began before
+      the acceptance is still active;
+    - ``accepted_without_new_service``: no service began at the receiver at acceptance;
+    - ``accepted_owner_inactive``: the person named for them cannot act (a leaver's
+      clients pass to their successor);
+    - ``accepted_with_requests_left_behind``: a request raised before the acceptance is
+      still open at the old provider.
+    """
 
     accepted_still_at_old_provider: int
     accepted_without_new_service: int
@@ -118,17 +128,25 @@ class TransferProof:
 
 def transfer_proof(transfer: Transfer) -> TransferProof:
     accepted = TransferClient.objects.filter(transfer_id=transfer.pk, status=TransferClient.Status.ACCEPTED)
-    active = ServiceAgreement.objects.filter(customer_id=OuterRef("customer_id"), status=ServiceAgreement.Status.ACTIVE)
+    old_still_active = ServiceAgreement.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        provider_id=transfer.from_provider_id,
+        status=ServiceAgreement.Status.ACTIVE,
+        started_at__lt=OuterRef("status_since"),
+    )
+    new_started = ServiceAgreement.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        provider_id=OuterRef("to_provider_id"),
+        started_at__gte=OuterRef("status_since"),
+    )
     left_behind = Request.objects.filter(
-        customer_id=OuterRef("customer_id"), organisation_id=transfer.from_provider_id
+        customer_id=OuterRef("customer_id"),
+        organisation_id=transfer.from_provider_id,
+        created_at__lte=OuterRef("status_since"),
     ).exclude(status="closed")
     return TransferProof(
-        accepted_still_at_old_provider=accepted.filter(
-            Exists(active.filter(provider_id=transfer.from_provider_id))
-        ).count(),
-        accepted_without_new_service=accepted.exclude(
-            Exists(active.filter(provider_id=OuterRef("to_provider_id")))
-        ).count(),
+        accepted_still_at_old_provider=accepted.filter(Exists(old_still_active)).count(),
+        accepted_without_new_service=accepted.exclude(Exists(new_started)).count(),
         accepted_owner_inactive=accepted.filter(owner__is_active=False).count(),
         accepted_with_requests_left_behind=accepted.filter(Exists(left_behind)).count(),
     )
@@ -137,13 +155,19 @@ def transfer_proof(transfer: Transfer) -> TransferProof:
 def transfer_report_rows(
     *, view: TransferView, actor: StaffMember, status: str | None = None, to_provider_id: int | None = None
 ) -> QuerySet[TransferClient]:
-    """Every client the actor may see, with who answers for them now: the accepting
-    provider's named owner once accepted; until then (and when kept) the coordinator of
-    their service at the old provider, who still answers for them."""
+    """Every client the actor may see, with who answers for them now: once accepted, the
+    coordinator of their service at the receiver (at first the person named at
+    acceptance); until then, and when kept, the coordinator of their service at the old
+    provider, who still answers for them."""
     transfer = view.transfer
     old_service = ServiceAgreement.objects.filter(
         customer_id=OuterRef("customer_id"),
         provider_id=transfer.from_provider_id,
+        status=ServiceAgreement.Status.ACTIVE,
+    ).order_by("started_at", "id")
+    new_service = ServiceAgreement.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        provider_id=OuterRef("to_provider_id"),
         status=ServiceAgreement.Status.ACTIVE,
     ).order_by("started_at", "id")
     qs = (
@@ -152,6 +176,7 @@ def transfer_report_rows(
         .annotate(
             keeper_name=Subquery(old_service.values("coordinator__display_name")[:1]),
             keeper_since=Subquery(old_service.values("started_at")[:1]),
+            coordinator_now=Subquery(new_service.values("coordinator__display_name")[:1]),
         )
         .order_by("id")
     )
@@ -165,7 +190,10 @@ def transfer_report_rows(
 def answers_now(client: TransferClient, transfer: Transfer) -> tuple[str, str]:
     """(person, organisation) who answers for this client now."""
     if client.status == TransferClient.Status.ACCEPTED and client.owner is not None:
-        return client.owner.display_name, client.to_provider.name if client.to_provider else ""
+        # Whoever coordinates their service at the receiver now (someone may have taken it
+        # over since), else the person named at acceptance.
+        now = getattr(client, "coordinator_now", None) or client.owner.display_name
+        return now, client.to_provider.name if client.to_provider else ""
     keeper = getattr(client, "keeper_name", None)
     return keeper or "", transfer.from_provider.name
 

@@ -295,8 +295,9 @@ def transfer_add_clients(
         candidates |= set(eligible.values_list("customer_id", flat=True))
     already = set(transfer.clients.filter(customer_id__in=candidates).values_list("customer_id", flat=True))
     # Remap listed clients that are named again with a receiver: the commissioner's latest word wins.
+    remapped = 0
     for customer_id in already & mapping.keys():
-        transfer.clients.filter(customer_id=customer_id, status=TransferClient.Status.LISTED).update(
+        remapped += transfer.clients.filter(customer_id=customer_id, status=TransferClient.Status.LISTED).update(
             to_provider_id=mapping[customer_id], mapped_explicitly=True
         )
     elsewhere = set(
@@ -331,8 +332,11 @@ def transfer_add_clients(
     result.added = len(new)
     result.already_listed = len(already)
     result.skipped_in_other_transfer = sorted(elsewhere)
-    if new and transfer.status != Transfer.Status.DRAFT:
+    if (new or remapped) and transfer.status != Transfer.Status.DRAFT:
+        # Raises inside this transaction, so a listing or remapping that would overfill a
+        # receiver is refused whole.
         _check_capacity(transfer)
+    if new and transfer.status != Transfer.Status.DRAFT:
         _start_offering(transfer)
     return result
 
@@ -891,8 +895,10 @@ def transfer_reoffer_client(
         raise Conflict(f"Nobody at {to_provider.name} is active in a team to accept.", code="receiver_has_nobody")
     receiver, _ = TransferReceiver.objects.get_or_create(transfer=transfer, organisation=to_provider)
     if receiver.capacity is not None:
+        # Listed clients mapped to it have their places reserved too.
         held = transfer.clients.filter(
-            to_provider=to_provider, status__in=(TransferClient.Status.PENDING, TransferClient.Status.ACCEPTED)
+            to_provider=to_provider,
+            status__in=(TransferClient.Status.PENDING, TransferClient.Status.ACCEPTED, TransferClient.Status.LISTED),
         ).count()
         if held >= receiver.capacity:
             raise Conflict(f"{to_provider.name} is full ({receiver.capacity} clients).", code="over_capacity")
@@ -903,6 +909,7 @@ def transfer_reoffer_client(
     client.respond_by = _working_days_after(now, transfer.respond_within_days)
     client.offer_round += 1
     client.status_since = now
+    client.reminded_at = None  # a new offer, a new reminder
     client.answered_by = None
     client.answer_reason = ""
     client.save()
@@ -1101,7 +1108,11 @@ def transfer_sweep(*, at: datetime | None = None) -> TransferSweepReport:
 
 def transfers_move_from_departing(*, departing: StaffMember, successor: StaffMember) -> int:
     """A commissioner who leaves hands their open transfers to their successor, so the
-    clients nobody accepted still have someone answering for them."""
+    clients nobody accepted still have someone answering for them; a receiver's member
+    who leaves hands the clients they answered for to the same successor."""
+    # Clients they accepted are now the successor's: their services and requests moved to
+    # the successor in the same deactivation, and the report must name who answers now.
+    TransferClient.objects.filter(owner=departing, status=TransferClient.Status.ACCEPTED).update(owner=successor)
     return (
         Transfer.objects.filter(commissioner=departing)
         .exclude(status=Transfer.Status.COMPLETE)

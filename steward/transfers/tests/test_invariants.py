@@ -41,8 +41,9 @@ handovers and requests machines' checks (I1, I2, I4, traces, breaches, reporting
 - transfer steps other than acceptance move no request and no service, and acceptance
   moves exactly the accepted clients' services and open requests (I2).
 
-Bugs the machine found are listed in KNOWN_BUGS: the checks allow exactly what each does,
-and a strict xfail test at the end reproduces each one. `test_a_whole_transfer_story...`
+Six bugs this machine and its author found are fixed; a test at the end of the file
+reproduces each, so they stay fixed (see KNOWN_BUGS for how a new one is handled).
+`test_a_whole_transfer_story...`
 walks one full story through the same rules and checks, so every path is exercised
 whichever examples the random run draws.
 """
@@ -109,27 +110,11 @@ ACTIVE = ServiceAgreement.Status.ACTIVE
 # there (acceptances, declines, expiries, kept clients, completions, killed runs).
 OUTCOMES: Counter[str] = Counter()
 
-# Bugs this machine found, each reproduced by a strict xfail test at the end of this file.
-# The invariants allow exactly what each one does, counted client by client, and nothing
-# more: when one is fixed, its xfail test passes (and fails, being strict) and the
-# machine's expectation no longer matches; delete the entry and the xfail mark together.
-KNOWN_BUGS = {
-    "owner_left": "A receiving-side owner who leaves stays the client's named owner in the transfer: "
-    "transfer_proof counts them as accepted_owner_inactive and the report names them as answering for the "
-    "client, though their service and requests went to the successor.",
-    "moved_on": "A client accepted in one transfer and moved on by a later one makes the earlier transfer's "
-    "proof fail (accepted_without_new_service): it judges them by where they are now.",
-    "new_request_at_old": "A request the customer opens with the old provider after being accepted makes the "
-    "transfer's proof fail (accepted_with_requests_left_behind), though nothing was left behind.",
-    "commissioner_left_alone": "A commissioner with no open requests, services or reports and nobody above "
-    "can be deactivated while their transfer is unfinished: the transfer keeps a commissioner who has left, "
-    "and declined or expired clients escalate to nobody (no alert, only a log line).",
-    "over_capacity": "A receiver can be given more clients than its capacity: remapping listed clients of a "
-    "transfer whose offering run is unfinished is not checked, a re-offer does not count the places reserved "
-    "for listed clients mapped to that receiver, and the resumed run offers mapped clients without a check.",
-    "reminded_once": "A client re-offered after their first receiver was reminded is never reminded of again: "
-    "transfer_reoffer_client keeps reminded_at, so the new receiver gets no reminder before the offer expires.",
-}
+# Bugs this machine found, while the services still had them. Each was reproduced by a
+# strict xfail test, the checks allowed exactly what it did, and then it was fixed; the
+# tests at the end of this file now guard against their return. A new one found goes here
+# (key -> what happens) with the same treatment until it is fixed.
+KNOWN_BUGS: dict[str, str] = {}
 
 
 class Row(NamedTuple):
@@ -1443,13 +1428,14 @@ def test_a_whole_transfer_story_under_the_invariants(db: None) -> None:
     step("accept_everything", which=0, receiver=0, actor=0, to_team=True, killed=False)
     step("complete", which=1, who="commissioner", actor=0)
     assert Transfer.objects.get(pk=step.state.transfer_ids[1]).status == Transfer.Status.COMPLETE
-    # The known bugs above were met, and allowed for exactly.
-    assert {"known bug owner_left", "known bug new_request_at_old", "known bug moved_on"} <= set(OUTCOMES)
 
 
-# --- the bugs the machine found, one by one ------------------------------------------------
-# Strict: when a fix lands, the test passes, which fails the run until the mark and the
-# KNOWN_BUGS entry above are both removed.
+# --- the bugs the machine found, one by one, now fixed ----------------------------------------
+# owner_left: a receiver's member who leaves hands their accepted clients to the successor.
+# moved_on, new_request_at_old: the proof judges accepted clients as of their acceptance.
+# commissioner_left_alone: a commissioner with an unfinished transfer cannot leave without a successor.
+# over_capacity: remapping and re-offers respect the places a receiver has left.
+# reminded_once: a re-offered client's new receiver is reminded too.
 
 
 def _offered(
@@ -1463,8 +1449,7 @@ def _offered(
     return transfer
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["owner_left"])
-def test_known_bug_owner_left(db: None) -> None:
+def test_fixed_owner_left(db: None) -> None:
     tw = make_transfer_world(clients=1)
     transfer = _offered(tw, tw.old, [ReceiverSpec(tw.sunrise.org)])
     transfer_accept_clients(transfer=transfer, actor=tw.sunrise.alice)
@@ -1479,8 +1464,7 @@ def test_known_bug_owner_left(db: None) -> None:
     assert transfer_proof(transfer).holds
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["moved_on"])
-def test_known_bug_moved_on(db: None) -> None:
+def test_fixed_moved_on(db: None) -> None:
     tw = make_transfer_world(clients=1)
     first = _offered(tw, tw.old, [ReceiverSpec(tw.sunrise.org)])
     transfer_accept_clients(transfer=first, actor=tw.sunrise.alice)
@@ -1492,8 +1476,7 @@ def test_known_bug_moved_on(db: None) -> None:
     assert transfer_proof(first).holds, "the first transfer did its job; the client moved on later"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["new_request_at_old"])
-def test_known_bug_new_request_at_old(db: None) -> None:
+def test_fixed_new_request_at_old(db: None) -> None:
     tw = make_transfer_world(clients=1)
     transfer = _offered(tw, tw.old, [ReceiverSpec(tw.sunrise.org)])
     transfer_accept_clients(transfer=transfer, actor=tw.sunrise.alice)
@@ -1502,8 +1485,7 @@ def test_known_bug_new_request_at_old(db: None) -> None:
     assert transfer_proof(transfer).holds, "nothing was left behind: the customer called CheapCare afterwards"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["commissioner_left_alone"])
-def test_known_bug_commissioner_left_alone(db: None) -> None:
+def test_fixed_commissioner_left_alone(db: None) -> None:
     tw = make_transfer_world(clients=2)
     council = tw.council
     for person in (council.alice, council.bob, council.lead):
@@ -1522,8 +1504,7 @@ def test_known_bug_commissioner_left_alone(db: None) -> None:
     assert Alert.objects.filter(kind=Alert.Kind.TRANSFER_DECISION, status=Alert.Status.OPEN).exists()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["over_capacity"])
-def test_known_bug_over_capacity(db: None) -> None:
+def test_fixed_over_capacity(db: None) -> None:
     tw = make_transfer_world(clients=3)
     transfer = transfer_create(
         actor=tw.council.alice,
@@ -1551,8 +1532,7 @@ def test_known_bug_over_capacity(db: None) -> None:
     assert held <= 1, f"Meadow can take 1 client and was given {held}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["reminded_once"])
-def test_known_bug_reminded_once(db: None) -> None:
+def test_fixed_reminded_once(db: None) -> None:
     tw = make_transfer_world(clients=1)
     transfer = _offered(tw, tw.old, [ReceiverSpec(tw.sunrise.org)])
     client = transfer.clients.get()
