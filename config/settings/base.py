@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "steward.agreements",
     "steward.transfers",
     "steward.alerts",
+    "steward.consent",
     "steward.notifications",
     "steward.console",
     "steward.demo",

@@ -57,6 +57,9 @@ class TimelineEvent(models.Model):
         TRANSFER_KEPT = "transfer_kept", "Kept with the current provider"
         ALERT_RAISED = "alert_raised", "Safeguarding alert raised"
         ALERT_RESOLVED = "alert_resolved", "Safeguarding alert resolved"
+        GRANT_GIVEN = "grant_given", "Permission given"
+        GRANT_REVOKED = "grant_revoked", "Permission withdrawn"
+        BREAK_GLASS = "break_glass", "Record opened in an emergency"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"

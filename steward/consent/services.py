@@ -1,0 +1,354 @@
+"""Granting and revoking, with receipts; and the one door every staff read of customer
+data goes through (`customer_data_read`), which checks a grant and writes the access
+event (I5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from steward.customers.models import Customer
+from steward.errors import Conflict, InvalidInput, PermissionDenied
+from steward.organisations.models import Organisation, StaffMember, Team
+from steward.timeline.models import TimelineEvent
+from steward.timeline.services import event_record
+
+from .chain import GENESIS, digest, event_hash
+from .models import AccessEvent, Grant, GrantReceipt
+from .selectors import grant_covering
+from .vocabulary import REVOCABLE_BY_CUSTOMER, DataCategory, LawfulBasis, Purpose
+
+
+def _check_words(purpose: str, categories: Sequence[str], lawful_basis: str | None = None) -> list[str]:
+    if purpose not in Purpose.values:
+        raise InvalidInput(
+            f"'{purpose}' is not a purpose; use one of {', '.join(Purpose.values)}.", code="purpose_unknown"
+        )
+    unknown = [c for c in categories if c not in DataCategory.values]
+    if unknown or not categories:
+        raise InvalidInput(
+            f"Name data categories from {', '.join(DataCategory.values)}"
+            + (f" (not {', '.join(unknown)})." if unknown else "."),
+            code="category_unknown",
+        )
+    if lawful_basis is not None and lawful_basis not in LawfulBasis.values:
+        raise InvalidInput(
+            f"'{lawful_basis}' is not a lawful basis; use one of {', '.join(LawfulBasis.values)}.",
+            code="lawful_basis_unknown",
+        )
+    return sorted(set(categories))
+
+
+def _wording(grant: Grant, *, granting: bool) -> str:
+    who = grant.organisation.name + (f" ({grant.team.name} team)" if grant.team else "")
+    cats = ", ".join(DataCategory(c).label.lower() for c in grant.categories)
+    basis = LawfulBasis(grant.lawful_basis).label
+    if granting:
+        until = f" until {timezone.localtime(grant.ends_at):%d %b %Y}" if grant.ends_at else ""
+        return f"{who} may use {cats} for: {Purpose(grant.purpose).label.lower()}{until}. Basis: {basis}." + (
+            f" Why: {grant.reason}" if grant.reason else ""
+        )
+    return f"{who} may no longer use {cats} for: {Purpose(grant.purpose).label.lower()}."
+
+
+@transaction.atomic
+def grant_create(
+    *,
+    customer: Customer,
+    organisation: Organisation,
+    purpose: str,
+    categories: Sequence[str],
+    lawful_basis: str,
+    by_customer: bool,
+    actor: StaffMember | None = None,
+    team: Team | None = None,
+    reason: str = "",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    source: str | None = None,
+) -> Grant:
+    """Let `organisation` (or `team`) use `categories` for `purpose`. The customer may
+    grant on the basis of consent; staff record grants on other bases, with a reason the
+    customer will read. Writes a receipt and a timeline entry the customer sees."""
+    cats = _check_words(purpose, categories, lawful_basis)
+    reason = (reason or "").strip()
+    if by_customer and lawful_basis != LawfulBasis.CONSENT:
+        raise InvalidInput("A customer grants on the basis of their consent.", code="customer_grants_consent")
+    if not by_customer:
+        if actor is None or not actor.is_active:
+            raise PermissionDenied("Only an active staff member can record a grant.", code="staff_inactive")
+        if lawful_basis == LawfulBasis.CONSENT and not reason:
+            reason = "Recorded by staff with the customer's agreement."
+        if actor.organisation_id != organisation.pk:
+            raise PermissionDenied(
+                "Staff record grants for their own organisation only.", code="grant_other_organisation"
+            )
+    if lawful_basis != LawfulBasis.CONSENT and not reason:
+        raise InvalidInput("Say why, in words the customer will read.", code="reason_required")
+    if team is not None and team.organisation_id != organisation.pk:
+        raise InvalidInput(f"{team.name} is not a team of {organisation.name}.", code="team_other_organisation")
+    now = timezone.now()
+    starts_at = starts_at or now
+    if ends_at is not None and ends_at <= starts_at:
+        raise InvalidInput("A grant must end after it starts.", code="grant_ends_before_start")
+    grant = Grant.objects.create(
+        customer=customer,
+        organisation=organisation,
+        team=team,
+        purpose=purpose,
+        categories=cats,
+        lawful_basis=lawful_basis,
+        reason=reason[:500],
+        source=source or (Grant.Source.CUSTOMER if by_customer else Grant.Source.STAFF),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+    )
+    wording = _wording(grant, granting=True)
+    by = customer.full_name if by_customer else (actor.display_name if actor else "Steward")
+    GrantReceipt.objects.create(
+        grant=grant, customer=customer, action=GrantReceipt.Action.GRANTED, by=by, wording=wording, at=now
+    )
+    event_record(
+        customer=customer,
+        organisation=organisation,
+        kind=TimelineEvent.Kind.GRANT_GIVEN,
+        actor=actor if not by_customer else None,
+        actor_name=by,
+        summary=wording,
+        data={"grant": grant.pk},
+        occurred_at=now,
+    )
+    return grant
+
+
+def grant_ensure(
+    *,
+    customer: Customer,
+    organisation: Organisation,
+    purpose: str,
+    categories: Sequence[str],
+    lawful_basis: str,
+    reason: str,
+    actor: StaffMember | None,
+) -> Grant:
+    """The minimal grant a piece of work needs (a request captured, a service started,
+    a handover accepted), made automatically and visibly, unless one already covers it.
+    Runs inside the caller's transaction."""
+    existing = grant_covering(
+        customer_id=customer.pk,
+        organisation_id=organisation.pk,
+        team_id=None,
+        purpose=purpose,
+        categories=categories,
+        at=timezone.now(),
+    )
+    if existing is not None and existing.team_id is None:
+        return existing
+    cats = _check_words(purpose, categories, lawful_basis)
+    now = timezone.now()
+    grant = Grant.objects.create(
+        customer=customer,
+        organisation=organisation,
+        purpose=purpose,
+        categories=cats,
+        lawful_basis=lawful_basis,
+        reason=reason[:500],
+        source=Grant.Source.AUTOMATIC,
+        starts_at=now,
+        created_by=actor,
+    )
+    wording = _wording(grant, granting=True)
+    GrantReceipt.objects.create(
+        grant=grant, customer=customer, action=GrantReceipt.Action.GRANTED, by="Steward", wording=wording, at=now
+    )
+    event_record(
+        customer=customer,
+        organisation=organisation,
+        kind=TimelineEvent.Kind.GRANT_GIVEN,
+        actor=None,
+        summary=wording,
+        data={"grant": grant.pk, "automatic": True},
+        occurred_at=now,
+    )
+    return grant
+
+
+@transaction.atomic
+def grant_revoke(*, grant: Grant, by_customer: bool, actor: StaffMember | None = None, reason: str = "") -> Grant:
+    """End a grant now. The customer can revoke what rests on their consent; a grant on
+    another basis (a legal duty, their vital interests) is refused with its reason, and
+    can be ended only by the organisation holding it."""
+    grant = (
+        Grant.objects.select_for_update(of=("self",))
+        .select_related("customer", "organisation", "team")
+        .get(pk=grant.pk)
+    )
+    if grant.revoked_at is not None:
+        raise Conflict("This grant was already revoked.", code="grant_revoked")
+    if by_customer and grant.lawful_basis not in REVOCABLE_BY_CUSTOMER:
+        raise PermissionDenied(
+            f"This use of your information rests on {LawfulBasis(grant.lawful_basis).label.lower()}, not on your "
+            f"consent, so it cannot be withdrawn here. Why it is needed: {grant.reason}",
+            code="grant_not_revocable",
+        )
+    if not by_customer and (actor is None or not actor.is_active or actor.organisation_id != grant.organisation_id):
+        raise PermissionDenied("Only the organisation holding a grant can end it.", code="grant_other_organisation")
+    now = timezone.now()
+    grant.revoked_at = now
+    grant.revoked_reason = (reason or "").strip()[:500]
+    grant.save(update_fields=["revoked_at", "revoked_reason"])
+    wording = _wording(grant, granting=False)
+    by = grant.customer.full_name if by_customer else (actor.display_name if actor else "Steward")
+    GrantReceipt.objects.create(
+        grant=grant, customer=grant.customer, action=GrantReceipt.Action.REVOKED, by=by, wording=wording, at=now
+    )
+    event_record(
+        customer=grant.customer,
+        organisation=grant.organisation,
+        kind=TimelineEvent.Kind.GRANT_REVOKED,
+        actor=actor if not by_customer else None,
+        actor_name=by,
+        summary=wording,
+        data={"grant": grant.pk},
+        occurred_at=now,
+    )
+    return grant
+
+
+def _append(
+    *,
+    customer_id: int,
+    actor: StaffMember,
+    purpose: str,
+    categories: list[str],
+    resource: str,
+    channel: str,
+    outcome: str,
+    grant: Grant | None,
+    reason: str,
+    at: datetime,
+) -> AccessEvent:
+    # The customer's row lock orders their chain: two reads at once get consecutive
+    # positions instead of both claiming the same one.
+    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
+    last = AccessEvent.objects.filter(customer_id=customer_id).order_by("-seq").values_list("seq", "hash").first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = AccessEvent(
+        customer_id=customer_id,
+        seq=seq,
+        staff=actor,
+        staff_name=actor.display_name[:300],
+        organisation_id=actor.organisation_id,
+        organisation_name=actor.organisation.name[:200],
+        purpose=purpose,
+        categories=categories,
+        resource=resource[:100],
+        channel=channel,
+        outcome=outcome,
+        grant=grant,
+        reason_digest=digest(reason),
+        reason=reason,
+        at=at,
+        prev_hash=prev,
+    )
+    event.hash = event_hash(prev, event)
+    event.save(force_insert=True)
+    return event
+
+
+def customer_data_read(
+    *,
+    actor: StaffMember,
+    customer_id: int,
+    purpose: str,
+    categories: Sequence[str],
+    resource: str,
+    channel: str,
+    break_glass_reason: str = "",
+) -> AccessEvent:
+    """The door every staff read of a customer's data goes through (I5).
+
+    Allowed when an active grant covers the actor's organisation (or team), the purpose
+    and every category; the access event is written and returned. Otherwise, with a
+    written `break_glass_reason`, allowed as an emergency: logged as such, on the
+    customer's timeline, and in the organisation's break-glass report. Otherwise
+    refused: the refusal is logged too (committed), then `PermissionDenied` is raised.
+    """
+    cats = _check_words(purpose, categories)
+    if not actor.is_active:
+        raise PermissionDenied(f"{actor.display_name} is deactivated.", code="staff_inactive")
+    break_glass_reason = (break_glass_reason or "").strip()
+    if len(break_glass_reason) > 2000:
+        raise InvalidInput("Keep the emergency reason under 2,000 characters.", code="text_too_long")
+    now = timezone.now()
+    with transaction.atomic():
+        grant = grant_covering(
+            customer_id=customer_id,
+            organisation_id=actor.organisation_id,
+            team_id=actor.team_id,
+            purpose=purpose,
+            categories=cats,
+            at=now,
+        )
+        if grant is not None:
+            return _append(
+                customer_id=customer_id,
+                actor=actor,
+                purpose=purpose,
+                categories=cats,
+                resource=resource,
+                channel=channel,
+                outcome=AccessEvent.Outcome.ALLOWED,
+                grant=grant,
+                reason="",
+                at=now,
+            )
+        if break_glass_reason:
+            event = _append(
+                customer_id=customer_id,
+                actor=actor,
+                purpose=purpose,
+                categories=cats,
+                resource=resource,
+                channel=channel,
+                outcome=AccessEvent.Outcome.BREAK_GLASS,
+                grant=None,
+                reason=break_glass_reason,
+                at=now,
+            )
+            customer = Customer.objects.get(pk=customer_id)
+            event_record(
+                customer=customer,
+                organisation=actor.organisation,
+                kind=TimelineEvent.Kind.BREAK_GLASS,
+                actor=actor,
+                summary=f"{actor.display_name} at {actor.organisation.name} opened your record in an emergency "
+                f"without your permission, for: {Purpose(purpose).label.lower()}. They gave this reason: "
+                f"{break_glass_reason[:300]}",
+                data={"access_event": event.pk},
+                occurred_at=now,
+            )
+            return event
+        _append(
+            customer_id=customer_id,
+            actor=actor,
+            purpose=purpose,
+            categories=cats,
+            resource=resource,
+            channel=channel,
+            outcome=AccessEvent.Outcome.REFUSED,
+            grant=None,
+            reason="",
+            at=now,
+        )
+    raise PermissionDenied(
+        f"{actor.organisation.name} has no permission from this customer to use "
+        f"{', '.join(DataCategory(c).label.lower().removeprefix('your ') for c in cats)} for "
+        f"{Purpose(purpose).label.lower()}. The refused read was recorded in the customer's access log. "
+        "In an emergency, give a reason to open it anyway (break-glass).",
+        code="no_grant",
+    )
