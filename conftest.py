@@ -70,6 +70,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On PostgreSQL, name this run's test databases uniquely (``test_postgres_gw0_<run>``):
+    two test runs against one server at once (two terminals, CI and a developer) would
+    otherwise create, use and drop the same databases under each other."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        return
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+    test = database.setdefault("TEST", {})
+    name = test.get("NAME") or f"test_{database['NAME']}"
+    test["NAME"] = f"{name}_{run[:8]}"
+
+
 @pytest.fixture
 def chromium_path() -> str:
     if not shutil.which(CHROMIUM):
