@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import ApiToken, User
+from steward.read_only_admin import ReadOnlyAdminMixin
+
+from .models import ApiToken, CustomerToken, User
 
 
 @admin.register(User)
@@ -14,4 +16,12 @@ class StewardUserAdmin(UserAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "label", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
+
+
+@admin.register(CustomerToken)
+class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shown, not made here: `manage.py issue_customer_token` prints the token once."""
+
+    list_display = ("prefix", "customer", "label", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")

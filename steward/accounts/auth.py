@@ -1,5 +1,9 @@
 """How the API knows who is asking: a bearer token, or the signed-in console session.
-Either way the endpoint receives the acting `StaffMember` as ``request.auth``."""
+Either way the endpoint receives the acting `StaffMember` as ``request.auth``.
+
+The customer's side (``/api/v1/customer/...``) has its own door: a customer token, and
+the endpoint receives the acting `Customer`. The two never open each other's doors: a
+staff token (or console session) is not a customer, and a customer token is not staff."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from steward.customers.models import Customer
 from steward.organisations.models import StaffMember
 from steward.organisations.selectors import staff_for_user
 
-from .models import ApiToken
+from .models import ApiToken, CustomerToken
 from .services import token_digest
 
 # Writing last_used_at on every call would turn each read into a write; once a minute is
@@ -55,3 +60,32 @@ def acting_staff(request: HttpRequest) -> StaffMember:
     if not isinstance(staff, StaffMember):  # every router runs behind api_auth; this is a wiring error
         raise RuntimeError("API endpoint reached without an authenticated staff member.")
     return staff
+
+
+class CustomerBearer(HttpBearer):
+    """A customer's token (``manage.py issue_customer_token <customer_id>``); staff
+    tokens are a different table, so they never match here."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Customer | None:
+        row = (
+            CustomerToken.objects.select_related("customer")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            CustomerToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        return row.customer
+
+
+customer_auth = [CustomerBearer()]
+
+
+def acting_customer(request: HttpRequest) -> Customer:
+    """The customer a call on the customer's side acts as (set by `CustomerBearer`)."""
+    customer = getattr(request, "auth", None)
+    if not isinstance(customer, Customer):  # routers of the customer's side run behind customer_auth
+        raise RuntimeError("Customer endpoint reached without an authenticated customer.")
+    return customer

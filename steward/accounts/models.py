@@ -32,3 +32,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class CustomerToken(models.Model):
+    """A bearer token for the customer's side of the API (``/api/v1/customer/...``): it
+    acts as one customer, never as staff. Only a SHA-256 digest is stored; the token
+    itself is shown once, when issued."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="api_tokens")
+    label = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a token in lists.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… (customer #{self.customer_id})"
