@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from steward.accounts.auth import api_auth
 from steward.agreements.api import router as agreements_router
 from steward.alerts.api import router as alerts_router
+from steward.consent.customer_api import router as customer_side_router
 from steward.customers.api import router as customers_router
 from steward.errors import DomainError
 from steward.handovers.api import router as handovers_router
@@ -64,14 +65,17 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
     return _error(request, 422, "invalid_input", message, errors=exc.errors)
 
 
+# The customer's side of the API (its own token, see steward.consent.customer_api).
+CUSTOMER_SIDE = "/api/v1/customer/"
+
+
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(
-        request,
-        401,
-        "not_authenticated",
-        "Sign in first: send 'Authorization: Bearer <token>' with an active staff member's token.",
-    )
+    if request.path.startswith(CUSTOMER_SIDE):
+        message = "Sign in first: send 'Authorization: Bearer <token>' with your customer token (not a staff token)."
+    else:
+        message = "Sign in first: send 'Authorization: Bearer <token>' with an active staff member's token."
+    return _error(request, 401, "not_authenticated", message)
 
 
 @api.exception_handler(Http404)
@@ -93,3 +97,4 @@ api.add_router("/", agreements_router)
 api.add_router("/", alerts_router)
 api.add_router("/", notifications_router)
 api.add_router("/", transfers_router)
+api.add_router("/", customer_side_router)
