@@ -158,4 +158,108 @@ class AccessEvent(models.Model):
         return f"{self.staff_name} read {self.resource} of customer #{self.customer_id} ({self.outcome})"
 
 
-__all__ = ["AccessEvent", "DataCategory", "Grant", "GrantReceipt", "LawfulBasis", "Purpose"]
+class PrivacyRequest(models.Model):
+    """A customer's request to see everything held about them (export, GDPR Art. 15/20)
+    or to have it erased (Art. 17), on the statutory clock: answered within one calendar
+    month of receipt (Art. 12(3)), by a named person — the data-protection lead of the
+    organisation the customer asked (see `consent.privacy.data_protection_lead`).
+
+    ``outcome`` is written so it never repeats the customer's name or contact details:
+    it survives an erasure as the record that the request was answered.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "A copy of everything held about me"
+        ERASURE = "erasure", "Erase my data"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="privacy_requests")
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="privacy_requests",
+        help_text="The organisation the customer asked; its data-protection lead answers.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField(help_text="End of the day one calendar month after receipt.")
+    assigned_to = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, related_name="privacy_requests"
+    )
+    opened_by = models.ForeignKey(
+        "organisations.StaffMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who took it down; empty when the customer asked directly.",
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.TextField(blank=True, help_text="What was done, or why it was refused (no personal data).")
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "due_at"], name="privacy_queue_idx"),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status__in=["received", "in_progress"]),
+                name="privacy_open_due_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["received", "in_progress"], completed_at__isnull=True)
+                | models.Q(status__in=["done", "refused"], completed_at__isnull=False),
+                name="privacy_request_completion_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Privacy request #{self.pk}: {self.kind} for customer #{self.customer_id} ({self.status})"
+
+
+class RetainedItem(models.Model):
+    """Something an erasure kept, with the law that requires it and until when.
+
+    The description names what is kept by kind and count (never the customer's name or
+    contact details); after ``retain_until`` it is due for deletion."""
+
+    privacy_request = models.ForeignKey(PrivacyRequest, on_delete=models.PROTECT, related_name="retained_items")
+    category = models.CharField(max_length=40, help_text="A stable code, e.g. 'access_log'.")
+    description = models.CharField(max_length=500)
+    count = models.PositiveIntegerField(default=0)
+    legal_reason = models.CharField(max_length=500)
+    retain_until = models.DateField()
+
+    class Meta:
+        ordering = ["privacy_request_id", "category", "id"]
+
+    def __str__(self) -> str:
+        return f"Retained {self.category} of privacy request #{self.privacy_request_id}"
+
+
+__all__ = [
+    "AccessEvent",
+    "DataCategory",
+    "Grant",
+    "GrantReceipt",
+    "LawfulBasis",
+    "PrivacyRequest",
+    "Purpose",
+    "RetainedItem",
+]
