@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from steward.consent import minimal
+from steward.consent.services import grants_ensure_bulk
 from steward.customers.models import Customer
 from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.organisations.models import Organisation, StaffMember, Team
@@ -83,6 +85,28 @@ def agreement_start(
         data={"agreement": agreement.pk, "coordinator": coordinator.pk},
         occurred_at=started_at,
     )
+    by_council = commissioner is not None and commissioner.kind == Organisation.Kind.COUNCIL
+    minimal.ensure(
+        minimal.for_service(
+            customer_id=customer.pk,
+            provider_id=provider.pk,
+            service=service,
+            commissioner_name=commissioner.name if commissioner else None,
+            by_council=by_council,
+        ),
+        customer=customer,
+        organisation=provider,
+        actor=actor,
+    )
+    if commissioner is not None:
+        minimal.ensure(
+            minimal.for_commissioner(
+                customer_id=customer.pk, commissioner_id=commissioner.pk, service=service, by_council=by_council
+            ),
+            customer=customer,
+            organisation=commissioner,
+            actor=actor,
+        )
     return agreement
 
 
@@ -310,5 +334,22 @@ def agreements_hand_to_provider(
             for a in old
         ),
         batch_size=500,
+    )
+    commissioners = {a.commissioner_id for a in old if a.commissioner_id}
+    found = Organisation.objects.filter(pk__in=commissioners).values_list("pk", "name", "kind")
+    names = {pk: name for pk, name, _kind in found}
+    councils = {pk for pk, _name, kind in found if kind == Organisation.Kind.COUNCIL}
+    grants_ensure_bulk(
+        (
+            minimal.for_service(
+                customer_id=a.customer_id,
+                provider_id=owners[a.customer_id].organisation_id,
+                service=a.service,
+                commissioner_name=names.get(a.commissioner_id or 0),
+                by_council=a.commissioner_id in councils,
+            )
+            for a in old
+        ),
+        actor=actor,
     )
     return len(old)

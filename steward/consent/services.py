@@ -4,10 +4,13 @@ event (I5)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from steward.customers.models import Customer
@@ -18,7 +21,7 @@ from steward.timeline.services import event_record
 
 from .chain import GENESIS, digest, event_hash
 from .models import AccessEvent, Grant, GrantReceipt
-from .selectors import grant_covering
+from .selectors import grant_covering, grants_active_at
 from .vocabulary import REVOCABLE_BY_CUSTOMER, DataCategory, LawfulBasis, Purpose
 
 
@@ -125,6 +128,27 @@ def grant_create(
     return grant
 
 
+@dataclass(frozen=True)
+class GrantNeed:
+    """One minimal grant a piece of work needs (see `grant_ensure`, `grants_ensure_bulk`)."""
+
+    customer_id: int
+    organisation_id: int
+    purpose: str
+    categories: tuple[str, ...]
+    lawful_basis: str
+    reason: str
+    ends_at: datetime | None = None
+
+
+def _lasts_long_enough(grant_ends_at: datetime | None, wanted_ends_at: datetime | None) -> bool:
+    # An open-ended need is met only by an open-ended grant: a time-limited grant made
+    # for a handover offer must not stand in for the grant its acceptance needs.
+    if grant_ends_at is None:
+        return True
+    return wanted_ends_at is not None and grant_ends_at >= wanted_ends_at
+
+
 def grant_ensure(
     *,
     customer: Customer,
@@ -134,22 +158,19 @@ def grant_ensure(
     lawful_basis: str,
     reason: str,
     actor: StaffMember | None,
+    ends_at: datetime | None = None,
 ) -> Grant:
     """The minimal grant a piece of work needs (a request captured, a service started,
-    a handover accepted), made automatically and visibly, unless one already covers it.
-    Runs inside the caller's transaction."""
-    existing = grant_covering(
-        customer_id=customer.pk,
-        organisation_id=organisation.pk,
-        team_id=None,
-        purpose=purpose,
-        categories=categories,
-        at=timezone.now(),
-    )
-    if existing is not None and existing.team_id is None:
-        return existing
-    cats = _check_words(purpose, categories, lawful_basis)
+    a handover accepted or offered), made automatically and visibly, unless one already
+    covers it for as long. Runs inside the caller's transaction."""
     now = timezone.now()
+    wanted = set(categories)
+    for existing in grants_active_at(customer_id=customer.pk, at=now).filter(
+        organisation_id=organisation.pk, purpose=purpose, team__isnull=True
+    ):
+        if wanted <= set(existing.categories) and _lasts_long_enough(existing.ends_at, ends_at):
+            return existing
+    cats = _check_words(purpose, categories, lawful_basis)
     grant = Grant.objects.create(
         customer=customer,
         organisation=organisation,
@@ -159,6 +180,7 @@ def grant_ensure(
         reason=reason[:500],
         source=Grant.Source.AUTOMATIC,
         starts_at=now,
+        ends_at=ends_at,
         created_by=actor,
     )
     wording = _wording(grant, granting=True)
@@ -175,6 +197,129 @@ def grant_ensure(
         occurred_at=now,
     )
     return grant
+
+
+def grants_ensure_bulk(needs: Iterable[GrantNeed], *, actor: StaffMember | None, chunk: int = 500) -> int:
+    """`grant_ensure` for many customers at once (a transfer batch, a backfill): the
+    same grants, receipts and timeline entries, written with a few queries per `chunk`
+    instead of a few per customer. Runs inside the caller's transaction; returns how
+    many grants it made."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("grants_ensure_bulk must run inside the caller's transaction.")
+    unique: dict[tuple[int, int, str], GrantNeed] = {}
+    for need in needs:
+        unique.setdefault((need.customer_id, need.organisation_id, need.purpose), need)
+    items = list(unique.values())
+    made = 0
+    for start in range(0, len(items), chunk):
+        made += _ensure_chunk(items[start : start + chunk], actor=actor)
+    return made
+
+
+def _ensure_chunk(needs: list[GrantNeed], *, actor: StaffMember | None) -> int:
+    now = timezone.now()
+    for need in needs:
+        _check_words(need.purpose, need.categories, need.lawful_basis)
+    held: dict[tuple[int, int, str], list[tuple[set[str], datetime | None]]] = defaultdict(list)
+    existing = Grant.objects.filter(
+        customer_id__in={n.customer_id for n in needs},
+        organisation_id__in={n.organisation_id for n in needs},
+        purpose__in={n.purpose for n in needs},
+        team__isnull=True,
+        starts_at__lte=now,
+        revoked_at__isnull=True,
+    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    for customer_id, organisation_id, purpose, cats, ends_at in existing.values_list(
+        "customer_id", "organisation_id", "purpose", "categories", "ends_at"
+    ):
+        held[(customer_id, organisation_id, purpose)].append((set(cats), ends_at))
+    missing = [
+        n
+        for n in needs
+        if not any(
+            set(n.categories) <= cats and _lasts_long_enough(ends_at, n.ends_at)
+            for cats, ends_at in held[(n.customer_id, n.organisation_id, n.purpose)]
+        )
+    ]
+    if not missing:
+        return 0
+    organisations = Organisation.objects.in_bulk({n.organisation_id for n in missing})
+    grants = Grant.objects.bulk_create(
+        Grant(
+            customer_id=n.customer_id,
+            organisation=organisations[n.organisation_id],
+            purpose=n.purpose,
+            categories=sorted(set(n.categories)),
+            lawful_basis=n.lawful_basis,
+            reason=n.reason[:500],
+            source=Grant.Source.AUTOMATIC,
+            starts_at=now,
+            ends_at=n.ends_at,
+            created_by=actor,
+        )
+        for n in missing
+    )
+    wordings = [_wording(g, granting=True) for g in grants]
+    GrantReceipt.objects.bulk_create(
+        GrantReceipt(
+            grant=g, customer_id=g.customer_id, action=GrantReceipt.Action.GRANTED, by="Steward", wording=w, at=now
+        )
+        for g, w in zip(grants, wordings, strict=True)
+    )
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            customer_id=g.customer_id,
+            organisation_id=g.organisation_id,
+            kind=TimelineEvent.Kind.GRANT_GIVEN,
+            actor_name="Steward",
+            summary=w[:500],
+            data={"grant": g.pk, "automatic": True},
+            occurred_at=now,
+        )
+        for g, w in zip(grants, wordings, strict=True)
+    )
+    return len(grants)
+
+
+def grants_end_automatic(*, customer_id: int, organisation_id: int, purpose: str, ends_at: datetime, why: str) -> int:
+    """End early the time-limited automatic grants made for an offer (a handover offer
+    declined or withdrawn before its answer was due), with a receipt and a timeline
+    entry each. Runs inside the caller's transaction; returns how many it ended."""
+    grants = list(
+        Grant.objects.select_for_update(of=("self",))
+        .select_related("customer", "organisation", "team")
+        .filter(
+            customer_id=customer_id,
+            organisation_id=organisation_id,
+            purpose=purpose,
+            source=Grant.Source.AUTOMATIC,
+            ends_at=ends_at,
+            revoked_at__isnull=True,
+        )
+    )
+    now = timezone.now()
+    for grant in grants:
+        grant.revoked_at = now
+        grant.revoked_reason = why[:500]
+        grant.save(update_fields=["revoked_at", "revoked_reason"])
+        wording = _wording(grant, granting=False) + f" Why: {why}"
+        GrantReceipt.objects.create(
+            grant=grant,
+            customer=grant.customer,
+            action=GrantReceipt.Action.REVOKED,
+            by="Steward",
+            wording=wording,
+            at=now,
+        )
+        event_record(
+            customer=grant.customer,
+            organisation=grant.organisation,
+            kind=TimelineEvent.Kind.GRANT_REVOKED,
+            summary=wording,
+            data={"grant": grant.pk, "automatic": True},
+            occurred_at=now,
+        )
+    return len(grants)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from django.utils import timezone
 from steward.accounts.models import User
 from steward.agreements.models import ServiceAgreement
 from steward.agreements.services import agreement_start
+from steward.consent.minimal import grants_backfill
 from steward.customers.contact_normalisation import normalise_email, normalise_phone, normalise_postcode
 from steward.customers.models import ContactPoint, Customer
 from steward.customers.services import ContactPointData, _search_name, customer_create
@@ -871,6 +872,9 @@ def load_demo() -> DemoSummary:
     _ensure_requests(people, customers)
     _ensure_khan_agreement(people, customers)
     _ensure_cheapcare_clients(people)
+    # The clients written in bulk above (and any demo database made before grants)
+    # get the minimal grants the services give new work.
+    grants_backfill()
     after = StaffMember.objects.count() + Customer.objects.count() + Need.objects.count()
     return DemoSummary(created=after - before, admin_username=ADMIN_USERNAME, password=DEMO_PASSWORD)
 

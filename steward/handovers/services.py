@@ -14,6 +14,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from steward.consent import minimal
+from steward.consent.services import grants_end_automatic
+from steward.consent.vocabulary import Purpose
 from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.notifications.models import Notification
 from steward.notifications.services import notification_send
@@ -199,6 +202,19 @@ def handover_offer(
         respond_by=respond_by_for(request, now=now),
         created_at=now,
     )
+    minimal.ensure(
+        minimal.for_handover_offer(
+            customer_id=request.customer_id,
+            organisation_id=organisation.pk,
+            request_id=request.pk,
+            subject=request.subject,
+            from_name=request.organisation.name,
+            ends_at=offer.respond_by,
+        ),
+        customer=request.customer,
+        organisation=organisation,
+        actor=actor,
+    )
     _event(
         offer,
         kind=TimelineEvent.Kind.HANDOVER_OFFERED,
@@ -242,6 +258,17 @@ def handover_accept(*, offer: HandoverOffer, actor: StaffMember) -> HandoverOffe
         f"(it was with {sender.display_name}).",
         data={"offer": offer.pk, "reason": offer.reason},
     )
+    minimal.ensure(
+        minimal.for_request(
+            customer_id=request.customer_id,
+            organisation_id=actor.organisation_id,
+            request_id=request.pk,
+            subject=request.subject,
+        ),
+        customer=request.customer,
+        organisation=actor.organisation,
+        actor=actor,
+    )
     offer.status = HandoverOffer.Status.ACCEPTED
     offer.responded_at = now
     offer.responded_by = actor
@@ -272,6 +299,7 @@ def handover_decline(*, offer: HandoverOffer, actor: StaffMember, reason: str) -
     offer.responded_by = actor
     offer.response_reason = reason[:500]
     offer.save(update_fields=["status", "responded_at", "responded_by", "response_reason"])
+    _end_offer_grant(offer, why="They declined the offer of your request.")
     _event(
         offer,
         kind=TimelineEvent.Kind.HANDOVER_DECLINED,
@@ -304,6 +332,7 @@ def handover_withdraw(*, offer: HandoverOffer, actor: StaffMember, reason: str =
     offer.responded_by = actor
     offer.response_reason = (reason or "").strip()[:500]
     offer.save(update_fields=["status", "responded_at", "responded_by", "response_reason"])
+    _end_offer_grant(offer, why="The offer of your request to them was withdrawn.")
     _event(
         offer,
         kind=TimelineEvent.Kind.HANDOVER_WITHDRAWN,
@@ -313,6 +342,17 @@ def handover_withdraw(*, offer: HandoverOffer, actor: StaffMember, reason: str =
         at=now,
     )
     return offer
+
+
+def _end_offer_grant(offer: HandoverOffer, *, why: str) -> None:
+    """The receiver's time-limited read, made with the offer, ends with it."""
+    grants_end_automatic(
+        customer_id=offer.request.customer_id,
+        organisation_id=offer.to_organisation_id,
+        purpose=Purpose.SERVICE_PROVISION,
+        ends_at=offer.respond_by,
+        why=why,
+    )
 
 
 def _require_pending(offer: HandoverOffer) -> None:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from steward.consent import minimal
+from steward.consent.services import grants_ensure_bulk
 from steward.customers.models import Customer
 from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.needs.models import Need
@@ -171,6 +173,14 @@ def request_capture(
         summary=f"Given to {decision.team.name}. {_owner_sentence(decision.owner)}",
         data={"team_id": decision.team.pk, "owner_id": decision.owner.pk, "reason": decision.reason},
         occurred_at=now,
+    )
+    minimal.ensure(
+        minimal.for_request(
+            customer_id=customer.pk, organisation_id=organisation.pk, request_id=request.pk, subject=subject
+        ),
+        customer=customer,
+        organisation=organisation,
+        actor=actor,
     )
     if actor is None or actor.pk != decision.owner.pk:
         notification_send(
@@ -674,13 +684,13 @@ def requests_hand_to_provider(
         .filter(customer_id__in=list(owners), organisation_id=from_provider_id)
         .exclude(status=Status.CLOSED)
         .order_by("id")
-        .values_list("pk", "customer_id", "owner_id", "owner__display_name")
+        .values_list("pk", "customer_id", "owner_id", "owner__display_name", "subject")
     )
     from_name = Organisation.objects.filter(pk=from_provider_id).values_list("name", flat=True).first() or ""
     moved: dict[int, int] = {}
     by_owner: dict[int, list[int]] = {}
     events: list[TimelineEvent] = []
-    for request_id, customer_id, owner_id, owner_name in rows:
+    for request_id, customer_id, owner_id, owner_name, _subject in rows:
         new = owners[customer_id]
         by_owner.setdefault(new.pk, []).append(request_id)
         moved[customer_id] = moved.get(customer_id, 0) + 1
@@ -711,6 +721,18 @@ def requests_hand_to_provider(
             updated_at=at,
         )
     TimelineEvent.objects.bulk_create(events, batch_size=500)
+    grants_ensure_bulk(
+        (
+            minimal.for_request(
+                customer_id=customer_id,
+                organisation_id=owners[customer_id].organisation_id,
+                request_id=request_id,
+                subject=subject,
+            )
+            for request_id, customer_id, _owner, _name, subject in rows
+        ),
+        actor=actor,
+    )
     stale = list(
         HandoverOffer.objects.filter(
             request_id__in=[row[0] for row in rows], status=HandoverOffer.Status.PENDING

@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from steward.agreements.models import ServiceAgreement
 from steward.agreements.services import agreements_hand_to_provider
+from steward.consent import minimal
+from steward.consent.services import grants_ensure_bulk
 from steward.customers.models import Customer
 from steward.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from steward.notifications.models import Notification
@@ -522,6 +524,20 @@ def _offer_batch(transfer: Transfer, batch: list[TransferClient]) -> int:
             offer_round=1,
         )
     _events(events)
+    receiver_of = {pk: receiver_id for receiver_id, ids in by_receiver.items() for pk in ids}
+    grants_ensure_bulk(
+        (
+            minimal.for_transfer_offer(
+                customer_id=client.customer_id,
+                receiver_id=receiver_of[client.pk],
+                commissioner_name=transfer.commissioning_organisation.name,
+                from_name=transfer.from_provider.name,
+                ends_at=respond_by,
+            )
+            for client in batch
+        ),
+        actor=None,
+    )
     for receiver_id, ids in by_receiver.items():
         _tell_receiver(transfer, receiver_id=receiver_id, count=len(ids), respond_by=respond_by)
     return len(batch)
@@ -934,6 +950,18 @@ def transfer_reoffer_client(
                 },
             )
         ]
+    )
+    grants_ensure_bulk(
+        [
+            minimal.for_transfer_offer(
+                customer_id=client.customer_id,
+                receiver_id=to_provider.pk,
+                commissioner_name=transfer.commissioning_organisation.name,
+                from_name=transfer.from_provider.name,
+                ends_at=client.respond_by,
+            )
+        ],
+        actor=actor,
     )
     _tell_receiver(transfer, receiver_id=to_provider.pk, count=1, respond_by=client.respond_by)
     decision_alert_sync(transfer)

@@ -63,11 +63,15 @@ class TestStart:
 
         assert agreement.status == "active" and agreement.provider == provider.org
         assert agreement.commissioner == council.org and agreement.coordinator == provider.alice
-        event = last_event(client)
-        assert event.kind == TimelineEvent.Kind.SERVICE_STARTED and event.organisation == provider.org
+        event = TimelineEvent.objects.get(customer=client, kind=TimelineEvent.Kind.SERVICE_STARTED)
+        assert event.organisation == provider.org
         assert event.summary == (
             f"{provider.org.name} started providing Home care, 2 visits a day; Alice Able coordinates it."
         )
+        # After it, visibly, the minimal grants the service needs (issue 4): care delivery for
+        # the provider, care coordination for the commissioner.
+        grants = TimelineEvent.objects.filter(customer=client, kind=TimelineEvent.Kind.GRANT_GIVEN, id__gt=event.pk)
+        assert sorted(grants.values_list("organisation_id", flat=True)) == sorted([provider.org.pk, council.org.pk])
 
     def test_the_provider_may_start_it_too_and_a_provider_is_not_its_own_commissioner(self, provider, client):
         agreement = start(provider, provider, client, actor=provider.head)
