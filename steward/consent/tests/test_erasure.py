@@ -1,0 +1,135 @@
+"""Erasure (Art. 17): nothing readable about the customer is left anywhere in the
+database, what must be kept is listed with its legal reason and end date, the timeline
+keeps its events (I4: only their words go) and the access log's chain still verifies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.db.models.functions import Cast
+
+from steward.consent.chain import verify_chain
+from steward.consent.erasure import customer_erase
+from steward.consent.models import AccessEvent, Grant, PrivacyRequest, RetainedItem
+from steward.consent.privacy import privacy_request_open
+from steward.customers.models import ContactPoint, Customer
+from steward.errors import Conflict, NotFound
+from steward.requests.services import request_capture
+from steward.requests.tests.factories import World, make_world
+from steward.timeline.models import TimelineEvent
+
+from .privacy_story import ADDRESS, EMAIL, NAME, PHONE, tell
+
+SEARCHED = [NAME, "Zenobia", "Quartermaine", EMAIL, PHONE, "07700900123", "447700900123", ADDRESS, "NT14QZ"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    world = make_world("Northshire")
+    world.head.is_org_admin = True
+    world.head.save(update_fields=["is_org_admin"])
+    return world
+
+
+def everywhere(needle: str) -> list[str]:
+    """Every (table.column #id) whose text contains `needle`, in every table of every
+    installed app: each CharField, TextField and JSONField."""
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, models.CharField | models.TextField | models.JSONField):
+                continue
+            if isinstance(field, models.JSONField):
+                rows = model._base_manager.annotate(_t=Cast(field.name, models.TextField()))
+                hit = rows.filter(_t__icontains=needle) | rows.filter(_t__icontains=json.dumps(needle)[1:-1])
+            else:
+                hit = model._base_manager.filter(**{f"{field.name}__icontains": needle})
+            found += [f"{model._meta.db_table}.{field.column} #{pk}" for pk in hit.values_list("pk", flat=True)]
+    return found
+
+
+def test_a_completed_erasure_leaves_nothing_readable(world: World) -> None:
+    story = tell(world)
+    assert everywhere(NAME) and everywhere(EMAIL)  # the search does find her before
+    timeline_before = list(
+        TimelineEvent.objects.filter(customer=story.customer).order_by("occurred_at", "id").values_list("pk", "kind")
+    )
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+    result = customer_erase(privacy_request=erasure, actor=world.head)
+
+    for needle in SEARCHED:
+        assert everywhere(needle) == [], needle
+    # I4: every event is still there, in order, with its kind; only the words went.
+    after = TimelineEvent.objects.filter(customer=story.customer).order_by("occurred_at", "id")
+    assert list(after.values_list("pk", "kind")) == timeline_before
+    assert all(e.summary.startswith("[erased]") and e.body == "" for e in after)
+    # The access log still verifies; its break-glass reason is gone, its digest stays.
+    assert verify_chain(story.customer.pk) is None
+    glass = AccessEvent.objects.get(customer=story.customer, outcome="break_glass")
+    assert glass.reason == "" and glass.reason_digest
+    assert not ContactPoint.objects.filter(customer=story.customer).exists()
+    assert Customer.objects.get(pk=story.customer.pk).given_name == "[erased]"
+    assert not Grant.objects.filter(customer=story.customer, revoked_at__isnull=True).exists()
+
+    erasure.refresh_from_db()
+    assert erasure.status == "done" and erasure.completed_by == world.head
+    kept = {item.category: item for item in RetainedItem.objects.filter(privacy_request=erasure)}
+    assert {
+        "customer_record",
+        "timeline",
+        "requests",
+        "service_agreements",
+        "grants",
+        "access_log",
+        "privacy_request",
+    } <= kept.keys()
+    assert kept["access_log"].count == 2 and "Art. 5(2)" in kept["access_log"].legal_reason
+    assert kept["timeline"].count == len(timeline_before) and "Limitation Act 1980" in kept["timeline"].legal_reason
+    assert all(item.retain_until.year == erasure.completed_at.year + 6 for item in kept.values())
+    assert result.retained and "until" in erasure.outcome
+
+
+def test_mentions_in_other_peoples_records_are_erased_too(world: World) -> None:
+    story = tell(world)
+    other = Customer.objects.create(given_name="Ada", family_name="Other", search_name="ada other")
+    request = request_capture(
+        customer=other,
+        need=world.need,
+        channel="web",
+        description=f"My neighbour {NAME} ({PHONE}) asked me to ring.",
+        actor=None,
+    )
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+    customer_erase(privacy_request=erasure, actor=world.head)
+    request.refresh_from_db()
+    assert request.description == "My neighbour [erased] ([erased]) asked me to ring."
+    assert everywhere(NAME) == [] and everywhere(PHONE) == []
+
+
+def test_erasure_waits_while_someone_still_answers_for_the_customer(world: World) -> None:
+    story = tell(world)
+    open_request = request_capture(
+        customer=story.customer, need=world.need, channel="web", description="Another thing", actor=None
+    )
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+    with pytest.raises(Conflict) as refused:
+        customer_erase(privacy_request=erasure, actor=world.head)
+    assert refused.value.code == "erasure_customer_in_service" and f"#{open_request.pk}" in refused.value.message
+    assert everywhere(NAME)  # nothing changed (I7)
+    erasure.refresh_from_db()
+    assert erasure.status == "received"
+
+
+def test_only_the_named_lead_and_their_line_may_erase(world: World) -> None:
+    story = tell(world)
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+    assert erasure.assigned_to == world.head
+    with pytest.raises(NotFound):
+        customer_erase(privacy_request=erasure, actor=world.bob)
+    export = privacy_request_open(customer=story.customer, kind="export", actor=world.alice)
+    with pytest.raises(Conflict):
+        customer_erase(privacy_request=export, actor=world.head)
+    assert PrivacyRequest.objects.filter(status="done").count() == 0
