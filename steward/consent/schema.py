@@ -1,9 +1,8 @@
 """The published JSON Schema of a customer export, and a small validator for it.
 
-The schema is defined here and published at docs/schema/customer-export.schema.json (a
-test keeps the two identical; regenerate with
-``.venv/bin/python manage.py shell -c "from steward.consent.schema import schema_json;
-print(schema_json(), end='')" > docs/schema/customer-export.schema.json``).
+The schema is defined here and published at docs/schema/customer-export.schema.json; a
+test keeps the two identical (write `schema_json()` to the file after a change — the
+command is in docs/privacy.md).
 
 `schema_errors` checks a document against the subset of JSON Schema (2020-12) the
 schema uses — type, properties, required, additionalProperties, items, enum, const,
