@@ -246,6 +246,11 @@ def customer_erase(*, privacy_request: PrivacyRequest, actor: StaffMember) -> Er
     pattern = _pattern(idents) or re.compile(r"(?!x)x")
     counts: dict[str, int] = {}
 
+    # Their API tokens stop working: there is no account left to act as.
+    from steward.accounts.models import CustomerToken  # accounts know customers, not consent
+
+    CustomerToken.objects.filter(customer=customer, revoked_at__isnull=True).update(revoked_at=now)
+
     # Grants still in force end now, each with a receipt (worded without the customer).
     active = Grant.objects.filter(customer=customer, revoked_at__isnull=True).select_related("organisation", "team")
     for grant in active:

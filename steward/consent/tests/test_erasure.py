@@ -51,14 +51,24 @@ def everywhere(needle: str) -> list[str]:
     return found
 
 
+def token_revoked(customer: Customer) -> bool:
+    from steward.accounts.models import CustomerToken
+
+    return not CustomerToken.objects.filter(customer=customer, revoked_at__isnull=True).exists()
+
+
 def test_a_completed_erasure_leaves_nothing_readable(world: World) -> None:
     story = tell(world)
     assert everywhere(NAME) and everywhere(EMAIL)  # the search does find her before
     timeline_before = list(
         TimelineEvent.objects.filter(customer=story.customer).order_by("occurred_at", "id").values_list("pk", "kind")
     )
+    from steward.accounts.services import customer_token_issue
+
+    customer_token_issue(customer=story.customer)
     erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
     result = customer_erase(privacy_request=erasure, actor=world.head)
+    assert token_revoked(story.customer)  # their API token no longer works
 
     for needle in SEARCHED:
         assert everywhere(needle) == [], needle

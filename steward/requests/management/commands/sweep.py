@@ -16,6 +16,7 @@ from steward.handovers.services import HandoverSweepReport, handover_sweep
 from steward.requests.services import SweepReport, sla_sweep
 
 if TYPE_CHECKING:
+    from steward.consent.privacy import PrivacySweepReport
     from steward.transfers.services import TransferSweepReport
 
 
@@ -28,6 +29,7 @@ class SweepResults:
     transfers: TransferSweepReport
     continuity: ContinuityReport
     team_needs: TeamNeedsReport
+    privacy: PrivacySweepReport
 
     @property
     def at(self) -> datetime:
@@ -48,6 +50,7 @@ class SweepResults:
             + self.transfers.reminded
             + self.continuity.changes
             + self.team_needs.changes
+            + sum(self.privacy.as_dict().values())
         )
 
 
@@ -55,6 +58,7 @@ def sweep_all(*, at: datetime | None = None) -> SweepResults:
     """Every periodic check, in one place for the command and the worker. Requests come
     first (their orphan repair gives every request an active owner before anyone is
     alerted about it), and everything after is dated the same moment."""
+    from steward.consent.privacy import privacy_sweep  # consent builds on everything it exports
     from steward.transfers.services import transfer_sweep  # transfers build on requests and agreements
 
     requests = sla_sweep(at=at)
@@ -65,6 +69,7 @@ def sweep_all(*, at: datetime | None = None) -> SweepResults:
         transfers=transfer_sweep(at=at),
         continuity=continuity_sweep(at=at),
         team_needs=team_needs_sweep(at=at),
+        privacy=privacy_sweep(at),
     )
 
 
@@ -88,6 +93,8 @@ def describe(results: SweepResults) -> str:
         f"  alerts moved off inactive people:   {continuity.alerts_reassigned}",
         f"  owners asked to offer on (team no longer handles the need): {team_needs.raised}",
         f"  those questions settled:            {team_needs.resolved}",
+        f"  privacy requests: reminded {results.privacy.reminded}, escalated overdue "
+        f"{results.privacy.escalated}, moved off leavers {results.privacy.reassigned}",
     ]
     lines += [f"  PROBLEM: {p}" for p in results.problems]
     return "\n".join(lines)
