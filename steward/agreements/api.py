@@ -12,6 +12,8 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_staff
+from steward.consent.reads import ReadPurpose, read_for
+from steward.consent.vocabulary import DataCategory
 from steward.customers.selectors import customer_ensure_exists, customer_get
 from steward.organisations.api import PersonRef, person
 from steward.organisations.selectors import organisation_get, staff_get, team_get
@@ -130,18 +132,31 @@ def start(request: HttpRequest, payload: AgreementIn) -> tuple[int, dict[str, An
 @router.get(
     "/customers/{customer_id}/agreements",
     response=Page[AgreementOut],
-    summary="A customer's services that your organisation provides or commissioned, newest first",
+    summary="A customer's services that your organisation provides or commissioned, newest first (needs a purpose)",
 )
-def for_customer(request: HttpRequest, customer_id: int, page: Query[PageParams]) -> dict[str, Any]:
+def for_customer(
+    request: HttpRequest, customer_id: int, page: Query[PageParams], why: Query[ReadPurpose]
+) -> dict[str, Any]:
     customer_ensure_exists(customer_id=customer_id)
-    result = page_of(selectors.agreements_for_customer(actor=acting_staff(request), customer_id=customer_id), page)
+    actor = acting_staff(request)
+    read_for(actor=actor, customer_id=customer_id, why=why, categories=[DataCategory.CARE_PLAN], resource="agreements")
+    result = page_of(selectors.agreements_for_customer(actor=actor, customer_id=customer_id), page)
     result["items"] = [agreement_out(a) for a in result["items"]]
     return result
 
 
-@router.get("/agreements/{agreement_id}", response=AgreementOut)
-def get_agreement(request: HttpRequest, agreement_id: int) -> dict[str, Any]:
-    return _fresh(acting_staff(request), agreement_id)
+@router.get("/agreements/{agreement_id}", response=AgreementOut, summary="One service (needs a purpose)")
+def get_agreement(request: HttpRequest, agreement_id: int, why: Query[ReadPurpose]) -> dict[str, Any]:
+    actor = acting_staff(request)
+    found = selectors.agreement_get_for(actor=actor, agreement_id=agreement_id)
+    read_for(
+        actor=actor,
+        customer_id=found.customer_id,
+        why=why,
+        categories=[DataCategory.CARE_PLAN],
+        resource=f"agreement:{found.pk}",
+    )
+    return agreement_out(found)
 
 
 @router.post("/agreements/{agreement_id}/end", response=AgreementOut, summary="The service stops (with a reason)")

@@ -10,6 +10,8 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_staff
+from steward.consent.reads import ReadPurpose, read_for
+from steward.consent.vocabulary import DataCategory
 from steward.pagination import Page, PageParams, page_of
 from steward.timeline.api import TimelineEventOut, event_out
 from steward.timeline.selectors import timeline_for_customer
@@ -91,25 +93,62 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dic
     return 201, customer_out(selectors.customer_get(customer_id=customer.pk))
 
 
-@router.get("/customers", response=Page[CustomerOut], summary="Find customers by name, email, phone or postcode")
+class CustomerMatchOut(Schema):
+    """Just enough to tell which person this is (search is how any door takes a
+    request, before anyone has a reason to read the record itself)."""
+
+    id: int
+    full_name: str
+    preferred_name: str
+    date_of_birth: date | None
+    postcodes: list[str] = Field(description="Postcodes of their addresses, without the street.")
+
+
+def customer_match_out(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "full_name": customer.full_name,
+        "preferred_name": customer.preferred_name,
+        "date_of_birth": customer.date_of_birth,
+        "postcodes": [c.postcode for c in customer.contact_points.all() if c.postcode],
+    }
+
+
+@router.get(
+    "/customers",
+    response=Page[CustomerMatchOut],
+    summary="Find customers by name, email, phone or postcode (answers only who they are, not their record)",
+)
 def search_customers(request: HttpRequest, q: str, page: Query[PageParams]) -> dict[str, Any]:
     result = page_of(selectors.customer_search(query=q), page)
-    result["items"] = [customer_out(c) for c in result["items"]]
+    result["items"] = [customer_match_out(c) for c in result["items"]]
     return result
 
 
-@router.get("/customers/{customer_id}", response=CustomerOut)
-def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
-    return customer_out(selectors.customer_get(customer_id=customer_id))
+@router.get("/customers/{customer_id}", response=CustomerOut, summary="A customer's details (needs a purpose)")
+def get_customer(request: HttpRequest, customer_id: int, why: Query[ReadPurpose]) -> dict[str, Any]:
+    customer = selectors.customer_get(customer_id=customer_id)
+    read_for(
+        actor=acting_staff(request),
+        customer_id=customer.pk,
+        why=why,
+        categories=[DataCategory.CONTACT_DETAILS],
+        resource="customer",
+    )
+    return customer_out(customer)
 
 
 @router.get(
     "/customers/{customer_id}/timeline",
     response=Page[TimelineEventOut],
-    summary="The customer's whole story that you may see, newest first",
+    summary="The customer's whole story that you may see, newest first (needs a purpose)",
 )
-def customer_timeline(request: HttpRequest, customer_id: int, page: Query[PageParams]) -> dict[str, Any]:
+def customer_timeline(
+    request: HttpRequest, customer_id: int, page: Query[PageParams], why: Query[ReadPurpose]
+) -> dict[str, Any]:
     selectors.customer_ensure_exists(customer_id=customer_id)  # 404 for an unknown customer, not an empty page
-    result = page_of(timeline_for_customer(customer_id=customer_id, staff=acting_staff(request)), page)
+    actor = acting_staff(request)
+    read_for(actor=actor, customer_id=customer_id, why=why, categories=[DataCategory.MESSAGES], resource="timeline")
+    result = page_of(timeline_for_customer(customer_id=customer_id, staff=actor), page)
     result["items"] = [event_out(e) for e in result["items"]]
     return result

@@ -10,6 +10,8 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_staff
+from steward.consent.reads import ReadPurpose, read_for
+from steward.consent.vocabulary import DataCategory
 from steward.errors import InvalidInput
 from steward.organisations.api import PersonRef, person
 from steward.organisations.models import StaffMember
@@ -151,9 +153,22 @@ def team_inbox(request: HttpRequest, team_id: int, page: Query[PageParams]) -> d
     return _page(selectors.handover_team_inbox(staff=staff, team=team_get(team_id=team_id)), page)
 
 
-@router.get("/handovers/{offer_id}", response=OfferDetailOut, summary="One offer, with the request's story so far")
-def get_offer(request: HttpRequest, offer_id: int) -> dict[str, Any]:
-    found = selectors.handover_get_for(staff=acting_staff(request), offer_id=offer_id)
+@router.get(
+    "/handovers/{offer_id}",
+    response=OfferDetailOut,
+    summary="One offer, with the request's story so far (needs a purpose; while the offer waits, the receiving "
+    "organisation may read it for service_provision)",
+)
+def get_offer(request: HttpRequest, offer_id: int, why: Query[ReadPurpose]) -> dict[str, Any]:
+    actor = acting_staff(request)
+    found = selectors.handover_get_for(staff=actor, offer_id=offer_id)
+    read_for(
+        actor=actor,
+        customer_id=found.request.customer_id,
+        why=why,
+        categories=[DataCategory.MESSAGES],
+        resource=f"handover:{found.pk}",
+    )
     story = [event_out(e) for e in selectors.handover_story(offer=found)[:200]]
     return {**offer_out(found), "story": story}
 

@@ -10,6 +10,8 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_staff
+from steward.consent.reads import ReadPurpose, read_for
+from steward.consent.vocabulary import DataCategory
 from steward.customers.selectors import customer_get
 from steward.errors import InvalidInput
 from steward.needs.selectors import need_get
@@ -170,9 +172,24 @@ def team_queue(
     return result
 
 
-@router.get("/requests/{request_id}", response=RequestOut)
-def get_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
-    return _one(acting_staff(request), request_id)
+def _read(staff: StaffMember, request_id: int, why: ReadPurpose) -> Request:
+    """The request if the staff member may see it (404 otherwise), once they have said
+    why they read it and a grant allows it (the read is logged)."""
+    target = selectors.request_get_for(staff=staff, request_id=request_id)
+    read_for(
+        actor=staff,
+        customer_id=target.customer_id,
+        why=why,
+        categories=[DataCategory.MESSAGES],
+        resource=f"request:{target.pk}",
+    )
+    return target
+
+
+@router.get("/requests/{request_id}", response=RequestOut, summary="One request (needs a purpose)")
+def get_request(request: HttpRequest, request_id: int, why: Query[ReadPurpose]) -> dict[str, Any]:
+    target = _read(acting_staff(request), request_id, why)
+    return _requests_out([target])[0]
 
 
 @router.post("/requests/{request_id}/messages", response={201: TimelineEventOut})
@@ -208,9 +225,13 @@ def change_status(request: HttpRequest, request_id: int, payload: StatusIn) -> d
     return _one(actor, request_id)
 
 
-@router.get("/requests/{request_id}/timeline", response=Page[TimelineEventOut])
-def request_timeline(request: HttpRequest, request_id: int, page: Query[PageParams]) -> dict[str, Any]:
-    target = selectors.request_get_for(staff=acting_staff(request), request_id=request_id)
+@router.get(
+    "/requests/{request_id}/timeline", response=Page[TimelineEventOut], summary="A request's story (needs a purpose)"
+)
+def request_timeline(
+    request: HttpRequest, request_id: int, page: Query[PageParams], why: Query[ReadPurpose]
+) -> dict[str, Any]:
+    target = _read(acting_staff(request), request_id, why)
     result = page_of(timeline_for_request(request_id=target.pk), page)
     result["items"] = [event_out(e) for e in result["items"]]
     return result

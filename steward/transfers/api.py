@@ -10,6 +10,8 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_staff
+from steward.consent.reads import ReadPurpose, read_for
+from steward.consent.vocabulary import DataCategory
 from steward.errors import InvalidInput
 from steward.organisations.api import PersonRef, person
 from steward.organisations.models import StaffMember
@@ -298,11 +300,19 @@ def report(
 @router.get(
     "/transfers/{transfer_id}/clients/{client_id}",
     response=ClientDetailOut,
-    summary="One client, with their story so far (for the receiver to read before accepting)",
+    summary="One client, with their story so far (for the receiver to read before accepting; needs a purpose: "
+    "care_coordination while the offer waits)",
 )
-def client_detail(request: HttpRequest, transfer_id: int, client_id: int) -> dict[str, Any]:
+def client_detail(request: HttpRequest, transfer_id: int, client_id: int, why: Query[ReadPurpose]) -> dict[str, Any]:
     actor, view = _view(request, transfer_id)
     client = selectors.transfer_client_get(view=view, actor=actor, client_id=client_id)
+    read_for(
+        actor=actor,
+        customer_id=client.customer_id,
+        why=why,
+        categories=[DataCategory.CARE_PLAN, DataCategory.MESSAGES],
+        resource=f"transfer:{transfer_id}:client:{client.pk}",
+    )
     story = selectors.transfer_client_story(transfer=view.transfer, client=client)[:200]
     return {**report_row(client, view), "story": [event_out(e) for e in story]}
 

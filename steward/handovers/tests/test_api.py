@@ -40,18 +40,21 @@ def test_offer_then_the_receiver_reads_the_story_and_accepts(api, demo, khan, su
     assert made.status_code == 201
     body = made.json()
     assert body["status"] == "pending" and body["target_label"] == "Sunrise Care"
-    assert api.get(f"/requests/{khan.pk}", as_=khan.owner).json()["owner"]["name"] == khan.owner.display_name
+    assert (
+        api.get(f"/requests/{khan.pk}", as_=khan.owner, purpose="service_provision").json()["owner"]["name"]
+        == khan.owner.display_name
+    )
 
     jo = demo.staff("jo.patel")
     inbox = api.get("/handovers/inbox", as_=jo).json()
     assert [o["id"] for o in inbox["items"]] == [body["id"]]
-    detail = api.get(f"/handovers/{body['id']}", as_=jo).json()
+    detail = api.get(f"/handovers/{body['id']}", as_=jo, purpose="service_provision").json()
     assert any("sat in my chair" in e["body"] for e in detail["story"])  # what Mrs Khan told the council
 
     accepted = api.post(f"/handovers/{body['id']}/accept", as_=jo)
 
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
-    now = api.get(f"/requests/{khan.pk}", as_=jo).json()
+    now = api.get(f"/requests/{khan.pk}", as_=jo, purpose="service_provision").json()
     assert now["owner"]["name"] == "Jo Patel"
     assert [p["name"] for p in now["escalation_chain"]] == ["Sam Osei"]
 
@@ -59,13 +62,13 @@ def test_offer_then_the_receiver_reads_the_story_and_accepts(api, demo, khan, su
 def test_the_old_organisation_no_longer_sees_it_after_acceptance(api, demo, khan, sunrise):
     offer_id = offer_to_sunrise(api, khan, sunrise).json()["id"]
     api.post(f"/handovers/{offer_id}/accept", as_=demo.staff("jo.patel"))
-    assert api.get(f"/requests/{khan.pk}", as_=demo.staff("dan.evans")).status_code == 404
+    assert api.get(f"/requests/{khan.pk}", as_=demo.staff("dan.evans"), purpose="service_provision").status_code == 404
 
 
 def test_someone_at_a_third_organisation_cannot_see_or_accept(api, demo, khan, sunrise):
     offer_id = offer_to_sunrise(api, khan, sunrise).json()["id"]
     kim = demo.staff("kim.lee")  # CheapCare Ltd
-    assert api.get(f"/handovers/{offer_id}", as_=kim).status_code == 404
+    assert api.get(f"/handovers/{offer_id}", as_=kim, purpose="service_provision").status_code == 404
     assert api.post(f"/handovers/{offer_id}/accept", as_=kim).status_code == 404
     assert HandoverOffer.objects.get(pk=offer_id).status == "pending"
 
@@ -107,7 +110,10 @@ def test_decline_needs_a_reason_and_leaves_the_sender_owning_it(api, demo, khan,
     declined = api.post(f"/handovers/{offer_id}/decline", {"reason": "No carers in her area"}, as_=jo)
 
     assert declined.json()["status"] == "declined"
-    assert api.get(f"/requests/{khan.pk}", as_=khan.owner).json()["owner"]["name"] == khan.owner.display_name
+    assert (
+        api.get(f"/requests/{khan.pk}", as_=khan.owner, purpose="service_provision").json()["owner"]["name"]
+        == khan.owner.display_name
+    )
     again = api.post(f"/handovers/{offer_id}/accept", as_=jo)
     assert again.status_code == 409 and again.json()["code"] == "offer_not_open"
 
@@ -149,7 +155,7 @@ def test_the_receiver_reads_what_the_customer_said_but_not_internal_notes(api, d
     api.post(f"/requests/{khan.pk}/notes", {"body": "Staff-only: neighbour dispute, be careful"}, as_=khan.owner)
     offer_id = offer_to_sunrise(api, khan, sunrise).json()["id"]
 
-    story = api.get(f"/handovers/{offer_id}", as_=demo.staff("jo.patel")).json()["story"]
+    story = api.get(f"/handovers/{offer_id}", as_=demo.staff("jo.patel"), purpose="service_provision").json()["story"]
 
     bodies = " ".join(e["body"] for e in story)
     assert "sat in my chair" in bodies

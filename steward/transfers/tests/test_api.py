@@ -193,10 +193,15 @@ def test_a_receiver_reads_the_clients_story_before_accepting_but_not_internal_no
     transfer_id = _opened(api, tw, django_capture_on_commit_callbacks)
     client = TransferClient.objects.get(transfer_id=transfer_id, customer=tw.clients[0])
     receiver = tw.sunrise.alice if client.to_provider_id == tw.sunrise.org.pk else tw.meadow.alice
-    detail = api.get(f"/transfers/{transfer_id}/clients/{client.pk}", as_=receiver).json()
+    detail = api.get(f"/transfers/{transfer_id}/clients/{client.pk}", as_=receiver, purpose="care_coordination").json()
     summaries = [event["summary"] for event in detail["story"]]
     assert any("Care visit" in (event["body"] or "") or "captured" in event["kind"] for event in detail["story"])
     assert any("take over your care" in s for s in summaries)
     assert not any("difficult" in (event["body"] or "") for event in detail["story"])
     other = next(w for w in (tw.sunrise, tw.meadow) if w.org.pk != client.to_provider_id)
-    assert api.get(f"/transfers/{transfer_id}/clients/{client.pk}", as_=other.alice).status_code == 404
+    assert (
+        api.get(
+            f"/transfers/{transfer_id}/clients/{client.pk}", as_=other.alice, purpose="care_coordination"
+        ).status_code
+        == 404
+    )
