@@ -23,6 +23,7 @@ urlpatterns = [
     path("console/capture/", views.capture, name="capture"),
     path("console/capture/<int:request_id>/done/", views.capture_done, name="capture-done"),
     path("console/customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("console/customers/<int:customer_id>/purpose/", views.read_purpose, name="read-purpose"),
     path("console/alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     path("console/alerts/<int:alert_id>/resolve/", views.alert_resolve, name="alert-resolve"),
     path("console/transfers/", transfer_views.transfer_list, name="transfers"),

@@ -24,6 +24,7 @@ from steward.alerts import services as alert_services
 from steward.alerts.models import Alert
 from steward.alerts.permissions import can_resolve
 from steward.alerts.selectors import alert_get_for, alerts_for
+from steward.consent.vocabulary import DataCategory, Purpose
 from steward.customers.models import Customer
 from steward.customers.selectors import customer_get, customer_search
 from steward.errors import DomainError, NotFound
@@ -70,6 +71,7 @@ from .forms import (
     StatusForm,
     WithdrawForm,
 )
+from .read_purpose import ReadPurposeForm, read_or_ask, read_story_or_refusal, remember
 
 MY_WORK_LIMIT = 50
 NOTIFICATION_LIMIT = 20
@@ -186,6 +188,17 @@ def _request_context(staff: StaffMember, target: Request, **forms: Any) -> dict[
 def _render_request(
     request: ConsoleRequest, staff: StaffMember, target: Request, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
+    # Those working on it read it to provide the service; anyone else says why.
+    _, instead = read_or_ask(
+        request,
+        staff,
+        customer_id=target.customer_id,
+        categories=[DataCategory.MESSAGES],
+        resource=f"request:{target.pk}",
+        default_purpose=Purpose.SERVICE_PROVISION if can_work_on(staff, target) else None,
+    )
+    if instead is not None:
+        return instead
     # HTMX form posts swap just the request's detail; everything else gets the page.
     template = "console/_request_detail.html" if request.htmx else "console/request_detail.html"
     return page(request, staff, template, _request_context(staff, target, **forms), status=status)
@@ -347,6 +360,9 @@ def _render_offer(
     error: str = "",
 ) -> HttpResponse:
     pending = offer.status == HandoverOffer.Status.PENDING
+    # The offer is the receiver's reason to read the story (a grant until it is answered);
+    # once it is answered they see the offer and its outcome, not the story.
+    story_refused = read_story_or_refusal(staff, customer_id=offer.request.customer_id, resource=f"handover:{offer.pk}")
     return page(
         request,
         staff,
@@ -360,7 +376,8 @@ def _render_offer(
             "may_answer": pending and can_answer(staff, offer),
             "may_withdraw": pending and can_withdraw(staff, offer),
             "can_open_request": can_view(staff, offer.request),
-            "events": list(handover_story(offer=offer)[:TIMELINE_LIMIT]),
+            "events": [] if story_refused else list(handover_story(offer=offer)[:TIMELINE_LIMIT]),
+            "story_refused": story_refused,
             "timeline_limit": TIMELINE_LIMIT,
             "decline_form": decline_form or DeclineForm(),
             "withdraw_form": WithdrawForm(),
@@ -629,6 +646,15 @@ def customer_detail(request: ConsoleRequest, staff: StaffMember, customer_id: in
         customer = customer_get(customer_id=customer_id)
     except NotFound as exc:
         return not_found(request, staff, exc.message)
+    _, instead = read_or_ask(
+        request,
+        staff,
+        customer_id=customer.pk,
+        categories=[DataCategory.CONTACT_DETAILS, DataCategory.MESSAGES],
+        resource="customer",
+    )
+    if instead is not None:
+        return instead
     events = list(timeline_for_customer(customer_id=customer.pk, staff=staff)[:TIMELINE_LIMIT])
     return page(
         request,
@@ -636,3 +662,26 @@ def customer_detail(request: ConsoleRequest, staff: StaffMember, customer_id: in
         "console/customer_detail.html",
         {"customer": customer, "events": events, "timeline_limit": TIMELINE_LIMIT},
     )
+
+
+@require_POST
+@staff_required
+def read_purpose(request: ConsoleRequest, staff: StaffMember, customer_id: int) -> HttpResponse:
+    """Keep why this person is opening this customer's record (for this session), then
+    go back to the page they were opening, which checks it."""
+    form = ReadPurposeForm(request.POST)
+    if not form.is_valid():
+        return page(
+            request,
+            staff,
+            "console/read_purpose.html",
+            {"form": form, "customer_id": customer_id, "refusal": ""},
+            status=400,
+        )
+    remember(
+        request,
+        customer_id,
+        purpose=form.cleaned_data["purpose"],
+        break_glass_reason=form.cleaned_data["break_glass_reason"],
+    )
+    return redirect(form.cleaned_data["next"])

@@ -134,3 +134,34 @@ def test_the_break_glass_report_is_for_supervisors(api, db) -> None:
     refused = api.get("/access/break-glass", as_=world.alice)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_supervisor")
     assert api.get("/access/break-glass", as_=make_world("Elsewhere").head).json()["count"] == 0
+
+
+def test_console_pages_read_through_the_door_too(db, client) -> None:
+    from django.urls import reverse
+
+    world = make_world("Northshire")
+    request = request_capture(
+        customer=world.customer, need=world.need, channel="phone", description="No carer came", actor=None
+    )
+    c = world.customer.pk
+    owner = request.owner
+    client.force_login(owner.user)
+    request_page, customer_page = reverse("console:request", args=[request.pk]), reverse("console:customer", args=[c])
+
+    # The owner working on their request: service provision is assumed; one access event.
+    assert client.get(request_page).status_code == 200
+    assert _events(c) == ["allowed"]
+    # The customer page asks why first, reading nothing.
+    asked = client.get(customer_page)
+    assert asked.status_code == 200 and "Why are you opening this record?" in asked.content.decode()
+    assert _events(c) == ["allowed"]
+    # A purpose the organisation holds no grant for: refused, logged, with a break-glass form.
+    client.post(reverse("console:read-purpose", args=[c]), {"purpose": "marketing", "next": customer_page})
+    refused = client.get(customer_page)
+    assert refused.status_code == 403 and "break_glass_reason" in refused.content.decode()
+    assert _events(c) == ["allowed", "refused"]
+    client.post(reverse("console:read-purpose", args=[c]), {"purpose": "service_provision", "next": customer_page})
+    assert client.get(customer_page).status_code == 200
+    assert client.get(request_page).status_code == 200  # the chosen purpose applies to the request page too
+    assert _events(c) == ["allowed", "refused", "allowed", "allowed"]
+    assert set(AccessEvent.objects.filter(customer_id=c).values_list("channel", flat=True)) == {"page"}
