@@ -17,6 +17,7 @@ from steward.accounts.auth import api_auth
 from steward.agreements.api import router as agreements_router
 from steward.alerts.api import router as alerts_router
 from steward.consent.customer_api import router as customer_side_router
+from steward.consent.privacy_api import router as privacy_router
 from steward.consent.staff_api import router as access_router
 from steward.customers.api import router as customers_router
 from steward.errors import DomainError
@@ -100,3 +101,4 @@ api.add_router("/", notifications_router)
 api.add_router("/", transfers_router)
 api.add_router("/", access_router)
 api.add_router("/", customer_side_router)
+api.add_router("/", privacy_router)
