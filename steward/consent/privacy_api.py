@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Body, Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_customer, acting_staff, customer_auth
@@ -25,6 +25,7 @@ from steward.pagination import Page, PageParams, page_of
 from .erasure import customer_erase
 from .export import customer_export, customer_export_html, export_json
 from .models import PrivacyRequest, RetainedItem
+from .portability import customer_import
 from .privacy import (
     may_act_on,
     privacy_request_complete_export,
@@ -54,6 +55,12 @@ class OutcomeIn(Strict):
 
 class RefuseIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ImportOut(Schema):
+    customer_id: int
+    events: int
+    open_requests_at_source: list[dict[str, Any]]
 
 
 class RetainedOut(Schema):
@@ -192,3 +199,35 @@ def customer_asks(request: HttpRequest, payload: CustomerOpenIn) -> tuple[int, d
         organisation=organisation_get(organisation_id=payload.organisation_id),
     )
     return 201, _out(opened)
+
+
+@router.get(
+    "/customer/export",
+    auth=customer_auth,
+    summary="Download everything held about me: JSON (default) or ?format=html",
+    response={200: None},
+    openapi_extra={"responses": {200: {"content": {"application/json": {}, "text/html": {}}}}},
+)
+def customer_downloads(request: HttpRequest, format: str = "json") -> HttpResponse:
+    customer = acting_customer(request)
+    document = customer_export(customer, exported_by=f"{customer.full_name} (themselves)")
+    if format == "html":
+        return HttpResponse(customer_export_html(document), content_type="text/html; charset=utf-8")
+    response = HttpResponse(export_json(document), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="my-steward-record.json"'
+    return response
+
+
+@router.post(
+    "/customer-imports",
+    response={201: ImportOut},
+    summary="Bring in a customer's record exported from another Steward (portability)",
+)
+def import_record(request: HttpRequest, document: Body[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    actor = acting_staff(request)
+    result = customer_import(document=document, organisation=actor.organisation, actor=actor)
+    return 201, {
+        "customer_id": result.customer.pk,
+        "events": result.events,
+        "open_requests_at_source": result.open_requests_at_source,
+    }

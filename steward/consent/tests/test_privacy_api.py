@@ -79,3 +79,20 @@ def test_the_customer_asks_for_erasure_and_the_lead_erases(api, world: World, cl
     assert erased.json()["status"] == "done"
     assert erased.json()["retained"], "what must be kept is listed with its legal reason"
     assert all(item["legal_reason"] for item in erased.json()["retained"])
+
+
+def test_the_customer_downloads_their_record_and_another_steward_imports_it(api, world: World, client) -> None:
+    story = tell(world)
+    _, token = customer_token_issue(customer=story.customer)
+    download = client.get("/api/v1/customer/export", headers={"Authorization": f"Bearer {token}"})
+    assert download.status_code == 200
+    document = json.loads(download.content)
+    assert document["access_log"] and document["grants"] and document["timeline"]
+    assert client.get("/api/v1/customer/export").status_code == 401
+
+    elsewhere = make_world("Riverside Care")
+    imported = api.post("/customer-imports", document, as_=elsewhere.alice)
+    assert imported.status_code == 201, imported.json()
+    assert imported.json()["events"] == len(document["timeline"])
+    broken = api.post("/customer-imports", {"format_version": "1.0"}, as_=elsewhere.alice)
+    assert broken.status_code == 400 and broken.json()["code"] == "export_invalid"
