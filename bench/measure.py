@@ -208,16 +208,42 @@ def customer_timeline(rng: random.Random, *, samples: int) -> Measurement:
         assert staff is not None
         callers[organisation_id] = Caller(staff)
 
+    # The read names its purpose and goes through the consent door (a grant check and an
+    # access-log entry), as every staff read does. The generated dataset holds no grants:
+    # give each picked customer the grant a request of theirs would have made (kept and
+    # reused by later runs), outside the timing.
+    from django.db import transaction
+
+    from steward.consent.services import grant_ensure
+    from steward.customers.models import Customer
+    from steward.organisations.models import Organisation
+
+    with transaction.atomic():
+        customers = Customer.objects.in_bulk({c for c, _ in picks})
+        organisations = Organisation.objects.in_bulk({o for _, o in picks})
+        for customer_id, organisation_id in set(picks):
+            grant_ensure(
+                customer=customers[customer_id],
+                organisation=organisations[organisation_id],
+                purpose="service_provision",
+                categories=["contact_details", "messages"],
+                lawful_basis="contract",
+                reason="To deal with your requests.",
+                actor=None,
+            )
+
     def call(pick: tuple[int, int]) -> object:
         customer_id, organisation_id = pick
-        return callers[organisation_id].get(f"/customers/{customer_id}/timeline", limit=25)
+        return callers[organisation_id].get(
+            f"/customers/{customer_id}/timeline", limit=25, purpose="service_provision"
+        )
 
     return _timed(
         "customer timeline, page 1 (GET /customers/{id}/timeline)",
         call,
         picks,
         samples=samples,
-        note="limit 25, with the total count",
+        note="limit 25, with the total count; includes the grant check and the access-log entry",
     )
 
 
