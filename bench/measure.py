@@ -234,9 +234,7 @@ def customer_timeline(rng: random.Random, *, samples: int) -> Measurement:
 
     def call(pick: tuple[int, int]) -> object:
         customer_id, organisation_id = pick
-        return callers[organisation_id].get(
-            f"/customers/{customer_id}/timeline", limit=25, purpose="service_provision"
-        )
+        return callers[organisation_id].get(f"/customers/{customer_id}/timeline", limit=25, purpose="service_provision")
 
     return _timed(
         "customer timeline, page 1 (GET /customers/{id}/timeline)",
