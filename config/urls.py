@@ -6,5 +6,6 @@ from .api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("steward.portal.urls")),
     path("", include("steward.console.urls")),
 ]

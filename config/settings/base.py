@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "steward.consent",
     "steward.notifications",
     "steward.console",
+    "steward.portal",
     "steward.demo",
 ]
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from steward.consent import minimal
 from steward.consent.services import grants_ensure_bulk
 from steward.customers.models import Customer
-from steward.errors import Conflict, InvalidInput, PermissionDenied
+from steward.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from steward.needs.models import Need
 from steward.notifications.models import Notification
 from steward.notifications.services import notification_send
@@ -201,10 +201,11 @@ def request_capture(
 def request_add_message(
     *,
     request: Request,
-    actor: StaffMember,
+    actor: StaffMember | None,
     direction: str,
     body: str,
     channel: str,
+    customer: Customer | None = None,
 ) -> TimelineEvent:
     """Record a message on the request.
 
@@ -212,8 +213,15 @@ def request_add_message(
     first-response clock. ``direction="in"``: the customer said something (a staff
     member keys in what was said on the phone); it restarts a request that was waiting
     on them, and reopens a resolved one within the reopen window.
+
+    ``actor=None`` means the customer wrote themselves (the portal): only ``"in"``, and
+    only on their own request (``customer``), else it reads as not found.
     """
-    _require_active(actor)
+    if actor is None:
+        if direction != "in" or customer is None or request.customer_id != customer.pk:
+            raise NotFound(f"There is no request #{request.pk} of yours.", code="request_not_found")
+    else:
+        _require_active(actor)
     if direction not in {"in", "out"}:
         raise InvalidInput("A message goes 'in' (from the customer) or 'out' (to them).", code="unknown_direction")
     if channel not in Channel.values:
@@ -222,7 +230,7 @@ def request_add_message(
         )
     body = _clean_text(body, what="A message", code="body_required")
     request = _lock(request)
-    if not can_view(actor, request):
+    if actor is not None and not can_view(actor, request):
         raise PermissionDenied(f"Request #{request.pk} is not visible to you.", code="not_visible")
     if request.status == Status.CLOSED:
         raise Conflict(
@@ -232,6 +240,7 @@ def request_add_message(
     now = timezone.now()
     customer = request.customer
     if direction == "out":
+        assert actor is not None  # checked above: the customer only writes "in"
         require_work_on(actor, request)
         event = event_record(
             customer=customer,
@@ -258,30 +267,68 @@ def request_add_message(
         channel=channel,
         actor=actor,
         actor_name=f"{customer.full_name} (customer)",
-        summary=f"{customer.known_as} said (by {Channel(channel).label.lower()}, noted by {actor.display_name}).",
+        summary=(
+            f"{customer.known_as} said (by {Channel(channel).label.lower()}, noted by {actor.display_name})."
+            if actor
+            else f"{customer.known_as} wrote online."
+        ),
         body=body,
-        data={"recorded_by": actor.pk},
+        data={"recorded_by": actor.pk if actor else None},
         occurred_at=now,
     )
     if request.status == Status.WAITING:
         _transition(request, Status.OPEN, Trigger.CUSTOMER_REPLY, actor=None, reason="The customer replied.", now=now)
     elif request.status == Status.RESOLVED:
-        window = timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
-        if request.resolved_at is not None and now - request.resolved_at > window:
-            raise Conflict(
-                f"Request #{request.pk} was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
-                "capture a new request so someone answers for it.",
-                code="reopen_window_passed",
-            )
-        _transition(
-            request,
-            Status.OPEN,
-            Trigger.CUSTOMER_REPLY,
-            actor=None,
-            reason="The customer replied after it was resolved, so it is open again.",
-            now=now,
+        _reopen_for_customer(
+            request, reason="The customer replied after it was resolved, so it is open again.", now=now
         )
     return event
+
+
+def _reopen_for_customer(request: Request, *, reason: str, now: datetime) -> None:
+    """Reopen a locked, resolved request because the customer came back (counted in
+    ``reopen_count``), if the reopen window has not passed."""
+    window = timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+    if request.resolved_at is not None and now - request.resolved_at > window:
+        raise Conflict(
+            f"Request #{request.pk} was resolved more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago; "
+            "capture a new request so someone answers for it.",
+            code="reopen_window_passed",
+        )
+    _transition(request, Status.OPEN, Trigger.CUSTOMER_REPLY, actor=None, reason=reason, now=now)
+
+
+@transaction.atomic
+def request_customer_chase(*, request: Request, customer: Customer, body: str = "") -> Request:
+    """The customer says a resolved request is still not fixed: it opens again (within
+    the reopen window), ``reopen_count`` counts that they had to chase, the timeline
+    records it in their words, and it is back in the owner's queue."""
+    request = _lock(request)
+    if request.customer_id != customer.pk:
+        raise NotFound(f"There is no request #{request.pk} of yours.", code="request_not_found")
+    if request.status != Status.RESOLVED:
+        raise Conflict(
+            f"Request #{request.pk} is {PLAIN_WORDS[Status(request.status)]}, not resolved, so there is "
+            "nothing to reopen.",
+            code="not_resolved",
+        )
+    now = timezone.now()
+    words = (body or "").strip()[:MAX_TEXT] or "This is still not fixed."
+    _reopen_for_customer(request, reason="The customer says it is still not fixed.", now=now)
+    event_record(
+        customer=customer,
+        organisation=request.organisation,
+        request=request,
+        kind=TimelineEvent.Kind.MESSAGE_IN,
+        channel=TimelineEvent.Channel.WEB,
+        actor=None,
+        actor_name=f"{customer.full_name} (customer)",
+        summary=f"{customer.known_as} said it is still not fixed (times reopened: {request.reopen_count}).",
+        body=words,
+        data={"recorded_by": None, "chase": True, "reopen_count": request.reopen_count},
+        occurred_at=now,
+    )
+    return request
 
 
 @transaction.atomic

@@ -1,0 +1,46 @@
+"""Signing customers in to the portal without a password: a one-time code sent to an
+email address the customer gave us, and a record of every time a code was asked for
+(what the rate limits count)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SignInCode(models.Model):
+    """A six-digit code emailed to a customer. Only an HMAC of it is stored. It works
+    once, for ten minutes, and stops working after five wrong tries (``voided_at``)."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=500, help_text="The address it was sent to, lower-cased.")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Wrong codes entered so far.")
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "-created_at"], name="portal_code_email_idx")]
+
+    def __str__(self) -> str:
+        return f"code for customer #{self.customer_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CodeRequest(models.Model):
+    """Someone asked for a sign-in code for ``email`` from ``ip``, whether or not the
+    address is known (so the limits treat both alike and reveal nothing)."""
+
+    email = models.CharField(max_length=500)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent = models.BooleanField(default=False, help_text="A code was emailed (the address is a customer's).")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="portal_codereq_email_idx"),
+            models.Index(fields=["ip", "created_at"], name="portal_codereq_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"code asked for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"

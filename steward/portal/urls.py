@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("me/", views.my_requests, name="my-requests"),
+    path("me/sign-in/", views.sign_in_email, name="sign-in"),
+    path("me/sign-in/code/", views.sign_in_code, name="sign-in-code"),
+    path("me/sign-out/", views.sign_out, name="sign-out"),
+    path("me/requests/<int:request_id>/", views.request_detail, name="request"),
+    path("me/requests/<int:request_id>/reply/", views.request_reply, name="request-reply"),
+    path("me/requests/<int:request_id>/still-not-fixed/", views.request_still_not_fixed, name="request-not-fixed"),
+    path("me/ask/", views.ask, name="ask"),
+]
