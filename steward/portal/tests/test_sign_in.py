@@ -143,3 +143,11 @@ def test_code_page_without_an_email_goes_back_to_the_start(db):
 def test_bad_email_is_a_form_error(db):
     response = Client().post("/me/sign-in/", {"email": "not an email"})
     assert response.status_code == 400 and "Enter an email address" in response.content.decode()
+
+
+def test_demo_customer_signs_in_and_sees_who_looks_after_her_request(demo):
+    client = Client()
+    ask_code(client, "amina.khan@example.org")
+    client.post("/me/sign-in/code/", {"code": code_from_mail()})
+    html = client.get("/me/").content.decode()
+    assert "Hello Mrs Khan" in html and "Looking after it:" in html and "answers to" in html
