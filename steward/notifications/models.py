@@ -19,6 +19,7 @@ class Notification(models.Model):
         TRANSFER_OFFERED = "transfer_offered", "Clients offered to your organisation"
         TRANSFER_NEEDS_DECISION = "transfer_needs_decision", "Transfer clients need your decision"
         TRANSFER_ANSWERED = "transfer_answered", "Transfer clients answered"
+        CUSTOMER_CHASED = "customer_chased", "The customer says it is still not fixed"
 
     recipient = models.ForeignKey("organisations.StaffMember", on_delete=models.PROTECT, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -328,6 +328,16 @@ def request_customer_chase(*, request: Request, customer: Customer, body: str = 
         data={"recorded_by": None, "chase": True, "reopen_count": request.reopen_count},
         occurred_at=now,
     )
+    # The owner hears it at once: a customer who had to chase must not wait for a queue refresh.
+    if request.owner is not None:
+        notification_send(
+            recipient=request.owner,
+            kind=Notification.Kind.CUSTOMER_CHASED,
+            title=f"{customer.known_as} says request #{request.pk} is still not fixed",
+            body=f"“{request.subject}” is open again (times reopened: {request.reopen_count}). "
+            f"They said: {words[:500]}",
+            request=request,
+        )
     return request
 
 

@@ -130,6 +130,10 @@ def test_still_not_fixed_reopens_and_counts_the_chase(world):
     chase = TimelineEvent.objects.get(request=req, kind=TimelineEvent.Kind.MESSAGE_IN)
     assert chase.data["chase"] is True and chase.body == "Nobody came again."
     assert "It is open again" in client.get(f"/me/requests/{req.pk}/").content.decode()
+    from steward.notifications.models import Notification
+
+    told = Notification.objects.get(kind=Notification.Kind.CUSTOMER_CHASED)
+    assert told.recipient_id == req.owner_id and "Nobody came again." in told.body
 
 
 def test_still_not_fixed_on_an_open_request_is_refused_in_words(world):
