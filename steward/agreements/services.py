@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from steward.consent import minimal
-from steward.consent.services import grants_ensure_bulk
+from steward.consent.services import grants_end_automatic, grants_ensure_bulk
 from steward.customers.models import Customer
 from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.organisations.models import Organisation, StaffMember, Team
@@ -155,6 +155,18 @@ def agreement_end(*, agreement: ServiceAgreement, actor: StaffMember, reason: st
         data={"agreement": agreement.pk},
         occurred_at=now,
     )
+    # The permission the service needed ends with it (purpose limitation), unless the
+    # provider still serves the customer under another agreement.
+    if not ServiceAgreement.objects.filter(
+        customer_id=agreement.customer_id, provider_id=agreement.provider_id, status=ServiceAgreement.Status.ACTIVE
+    ).exists():
+        grants_end_automatic(
+            customer_id=agreement.customer_id,
+            organisation_id=agreement.provider_id,
+            purpose="care_delivery",
+            ends_at=None,
+            why=f"{agreement.provider.name} no longer provides {agreement.service}.",
+        )
     return agreement
 
 

@@ -281,10 +281,14 @@ def _ensure_chunk(needs: list[GrantNeed], *, actor: StaffMember | None) -> int:
     return len(grants)
 
 
-def grants_end_automatic(*, customer_id: int, organisation_id: int, purpose: str, ends_at: datetime, why: str) -> int:
-    """End early the time-limited automatic grants made for an offer (a handover offer
-    declined or withdrawn before its answer was due), with a receipt and a timeline
-    entry each. Runs inside the caller's transaction; returns how many it ended."""
+def grants_end_automatic(
+    *, customer_id: int, organisation_id: int, purpose: str, ends_at: datetime | None, why: str
+) -> int:
+    """End early the automatic grants made for a piece of work: the time-limited ones
+    made for an offer (a handover offer declined or withdrawn before its answer was due;
+    `ends_at` names them), or, with `ends_at=None`, the open-ended ones a service needed
+    once it has ended. A receipt and a timeline entry each. Runs inside the caller's
+    transaction; returns how many it ended."""
     grants = list(
         Grant.objects.select_for_update(of=("self",))
         .select_related("customer", "organisation", "team")

@@ -121,10 +121,27 @@ class TestEnd:
         agreement_end(agreement=agreement, actor=council.lead, reason="Moved to a care home")
         agreement.refresh_from_db()
         assert agreement.status == "ended" and agreement.ended_at and agreement.end_reason == "Moved to a care home"
-        assert last_event(client).kind == TimelineEvent.Kind.SERVICE_ENDED
+        assert TimelineEvent.objects.filter(customer=client, kind=TimelineEvent.Kind.SERVICE_ENDED).exists()
         with pytest.raises(Conflict) as twice:
             agreement_end(agreement=agreement, actor=council.lead, reason="Again")
         assert twice.value.code == "agreement_ended"
+
+    def test_ending_the_last_service_ends_the_providers_care_permission(self, provider, council, client):
+        from steward.consent.models import Grant
+
+        def care_grants() -> int:
+            return Grant.objects.filter(
+                customer=client, organisation=provider.org, purpose="care_delivery", revoked_at__isnull=True
+            ).count()
+
+        first = start(provider, council, client)
+        second = start(provider, council, client, service="Weekly shopping")
+        assert care_grants() >= 1
+        agreement_end(agreement=first, actor=council.lead, reason="No longer needed")
+        assert care_grants() >= 1  # still served under the other agreement
+        agreement_end(agreement=second, actor=council.lead, reason="Moved away")
+        assert care_grants() == 0
+        assert TimelineEvent.objects.filter(customer=client, kind=TimelineEvent.Kind.GRANT_REVOKED).exists()
 
     def test_a_client_in_an_unsettled_transfer_cannot_end_here(self, provider, council, client):
         agreement = start(provider, council, client)
