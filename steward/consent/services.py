@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -434,6 +435,16 @@ def customer_data_read(
     if len(break_glass_reason) > 2000:
         raise InvalidInput("Keep the emergency reason under 2,000 characters.", code="text_too_long")
     now = timezone.now()
+    log = partial(
+        _append,
+        customer_id=customer_id,
+        actor=actor,
+        purpose=purpose,
+        categories=cats,
+        resource=resource,
+        channel=channel,
+        at=now,
+    )
     with transaction.atomic():
         grant = grant_covering(
             customer_id=customer_id,
@@ -444,31 +455,9 @@ def customer_data_read(
             at=now,
         )
         if grant is not None:
-            return _append(
-                customer_id=customer_id,
-                actor=actor,
-                purpose=purpose,
-                categories=cats,
-                resource=resource,
-                channel=channel,
-                outcome=AccessEvent.Outcome.ALLOWED,
-                grant=grant,
-                reason="",
-                at=now,
-            )
+            return log(outcome=AccessEvent.Outcome.ALLOWED, grant=grant, reason="")
         if break_glass_reason:
-            event = _append(
-                customer_id=customer_id,
-                actor=actor,
-                purpose=purpose,
-                categories=cats,
-                resource=resource,
-                channel=channel,
-                outcome=AccessEvent.Outcome.BREAK_GLASS,
-                grant=None,
-                reason=break_glass_reason,
-                at=now,
-            )
+            event = log(outcome=AccessEvent.Outcome.BREAK_GLASS, grant=None, reason=break_glass_reason)
             customer = Customer.objects.get(pk=customer_id)
             event_record(
                 customer=customer,
@@ -482,18 +471,7 @@ def customer_data_read(
                 occurred_at=now,
             )
             return event
-        _append(
-            customer_id=customer_id,
-            actor=actor,
-            purpose=purpose,
-            categories=cats,
-            resource=resource,
-            channel=channel,
-            outcome=AccessEvent.Outcome.REFUSED,
-            grant=None,
-            reason="",
-            at=now,
-        )
+        log(outcome=AccessEvent.Outcome.REFUSED, grant=None, reason="")
     raise PermissionDenied(
         f"{actor.organisation.name} has no permission from this customer to use "
         f"{', '.join(DataCategory(c).label.lower().removeprefix('your ') for c in cats)} for "
