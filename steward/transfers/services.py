@@ -627,8 +627,7 @@ def transfer_accept_clients(
     transfer = Transfer.objects.select_related("from_provider", "commissioning_organisation", "commissioner").get(
         pk=transfer.pk
     )
-    if transfer.status == Transfer.Status.COMPLETE:
-        raise Conflict("This transfer is complete.", code="transfer_complete")
+    _require_open(transfer)
     ids = _pending_for(transfer, actor, client_ids, now=now)
     if assign_to is not None and assign_team is not None:
         raise InvalidInput("Give the clients to one person or to one team, not both.", code="one_assignee")
@@ -775,8 +774,7 @@ def transfer_decline_clients(*, transfer: Transfer, actor: StaffMember, client_i
     reason = _clean_reason(reason, what="why you cannot take them, so the commissioner can find another way")
     now = timezone.now()
     transfer = _lock_transfer(transfer.pk)
-    if transfer.status == Transfer.Status.COMPLETE:
-        raise Conflict("This transfer is complete.", code="transfer_complete")
+    _require_open(transfer)
     ids = _pending_for(transfer, actor, client_ids, now=now)
     clients = list(TransferClient.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("customer"))
     keepers = _coordinators([c.customer_id for c in clients], provider_id=transfer.from_provider_id)
@@ -873,6 +871,19 @@ def decision_alert_sync(transfer: Transfer) -> None:
 # --- the commissioner's decisions ----------------------------------------------------
 
 
+def _require_open(transfer: Transfer) -> None:
+    if transfer.status == Transfer.Status.COMPLETE:
+        raise Conflict("This transfer is complete.", code="transfer_complete")
+
+
+def _lock_for_decision(transfer: Transfer, client_id: int, actor: StaffMember) -> tuple[Transfer, TransferClient]:
+    """The transfer and one of its clients, locked, for a commissioner's decision."""
+    transfer = _lock_transfer(transfer.pk)
+    _require_manager(actor, transfer)
+    _require_open(transfer)
+    return transfer, _lock_client(transfer, client_id)
+
+
 def _lock_client(transfer: Transfer, client_id: int) -> TransferClient:
     client = (
         TransferClient.objects.select_for_update(of=("self",))
@@ -891,11 +902,7 @@ def transfer_reoffer_client(
 ) -> TransferClient:
     """Offer a declined or unanswered client again, to the same provider or another.
     A provider not yet in the transfer joins it as a receiver."""
-    transfer = _lock_transfer(transfer.pk)
-    _require_manager(actor, transfer)
-    if transfer.status == Transfer.Status.COMPLETE:
-        raise Conflict("This transfer is complete.", code="transfer_complete")
-    client = _lock_client(transfer, client_id)
+    transfer, client = _lock_for_decision(transfer, client_id, actor)
     if client.status not in (TransferClient.Status.DECLINED, TransferClient.Status.EXPIRED):
         raise Conflict(
             f"{client.customer.full_name} is {client.get_status_display().lower()}; only declined or unanswered "
@@ -973,11 +980,7 @@ def transfer_keep_client(*, transfer: Transfer, client_id: int, actor: StaffMemb
     """The commissioner decides, with a reason, that a client stays with the current
     provider. This resolves them explicitly: they are not moved, and not forgotten."""
     reason = _clean_reason(reason, what="why this client stays where they are")
-    transfer = _lock_transfer(transfer.pk)
-    _require_manager(actor, transfer)
-    if transfer.status == Transfer.Status.COMPLETE:
-        raise Conflict("This transfer is complete.", code="transfer_complete")
-    client = _lock_client(transfer, client_id)
+    transfer, client = _lock_for_decision(transfer, client_id, actor)
     if client.status not in UNRESOLVED:
         raise Conflict(
             f"{client.customer.full_name} is already {client.get_status_display().lower()}.", code="client_resolved"
