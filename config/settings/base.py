@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "steward.transfers",
     "steward.alerts",
     "steward.consent",
+    "steward.trusted",
     "steward.notifications",
     "steward.console",
     "steward.portal",

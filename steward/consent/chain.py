@@ -23,7 +23,7 @@ def digest(text: str) -> str:
 
 
 def hashed_fields(event: AccessEvent) -> dict[str, Any]:
-    return {
+    fields = {
         "customer": event.customer_id,
         "seq": event.seq,
         "staff": event.staff_id,
@@ -39,6 +39,12 @@ def hashed_fields(event: AccessEvent) -> dict[str, Any]:
         "reason_digest": event.reason_digest,
         "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
+    # A staff read hashes exactly the fields it always did, so chains written before
+    # trusted people existed still verify; a trusted person's read adds who they are.
+    if event.actor_kind != AccessEvent.ActorKind.STAFF:
+        fields["actor_kind"] = event.actor_kind
+        fields["trusted_person"] = event.trusted_person_id
+    return fields
 
 
 def event_hash(prev_hash: str, event: AccessEvent) -> str:

@@ -122,9 +122,12 @@ class AccessEntryOut(Schema):
     at: datetime
     outcome: str
     outcome_label: str
-    staff_name: str
-    organisation: Ref
-    purpose: Words
+    actor_kind: Literal["staff", "trusted"] = Field(
+        description="staff: a staff member of an organisation; trusted: someone you trust, acting for you."
+    )
+    staff_name: str = Field(description="Who read: the staff member, or the person you trust.")
+    organisation: Ref | None
+    purpose: Words | None = Field(description="Empty for someone you trust: they act for you, not for a purpose.")
     categories: list[Words]
     resource: str
     channel: str
@@ -220,9 +223,12 @@ def access_entry_out(event: AccessEvent, *, now: datetime) -> dict[str, Any]:
         "at": event.at,
         "outcome": event.outcome,
         "outcome_label": event.get_outcome_display(),
+        "actor_kind": event.actor_kind,
         "staff_name": event.staff_name,
-        "organisation": {"id": event.organisation_id, "name": event.organisation_name},
-        "purpose": purpose_words(event.purpose),
+        "organisation": (
+            {"id": event.organisation_id, "name": event.organisation_name} if event.organisation_id else None
+        ),
+        "purpose": purpose_words(event.purpose) if event.purpose else None,
         "categories": [category_words(c) for c in event.categories],
         "resource": event.resource,
         "channel": event.channel,

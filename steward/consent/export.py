@@ -29,6 +29,7 @@ from steward.timeline.models import TimelineEvent
 from .models import AccessEvent, Grant, GrantReceipt, PrivacyRequest
 from .schema import FORMAT, FORMAT_VERSION, SCHEMA_ID
 from .vocabulary import DPV_BASIS, DPV_CATEGORY, DPV_PURPOSE, DataCategory, LawfulBasis, Purpose
+from .wording import access_purpose_label
 
 
 def iso(value: datetime | None) -> str | None:
@@ -250,8 +251,9 @@ def _access_log(customer_id: int) -> list[dict[str, Any]]:
             "at": iso(e.at),
             "staff_name": e.staff_name,
             "organisation": e.organisation_name,
+            "actor_kind": e.actor_kind,
             "purpose": e.purpose,
-            "purpose_label": str(Purpose(e.purpose).label),
+            "purpose_label": access_purpose_label(e),
             "categories": sorted(e.categories),
             "resource": e.resource,
             "channel": e.channel,

@@ -107,7 +107,9 @@ class GrantReceipt(models.Model):
 
 
 class AccessEvent(models.Model):
-    """One read of a customer's data by staff, allowed, refused or by break-glass.
+    """One read of a customer's data by staff, allowed, refused or by break-glass, or
+    by a trusted person of the customer's acting for them in the portal (``actor_kind``
+    "trusted": no organisation or purpose; always allowed, since the customer chose them).
 
     Tamper-evident: each customer's events form a hash chain (``seq``, ``prev_hash``,
     ``hash``); `manage.py verify_access_log` recomputes every chain. Rows hold no more
@@ -124,14 +126,37 @@ class AccessEvent(models.Model):
     class Channel(models.TextChoices):
         API = "api", "API"
         PAGE = "page", "Staff console"
+        PORTAL = "web", "The portal"
+
+    class ActorKind(models.TextChoices):
+        STAFF = "staff", "Staff member"
+        TRUSTED_PERSON = "trusted", "Someone the customer trusts"
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="access_events")
     seq = models.PositiveIntegerField(help_text="Position in this customer's chain, from 1.")
-    staff = models.ForeignKey("organisations.StaffMember", on_delete=models.PROTECT, related_name="+")
-    staff_name = models.CharField(max_length=300)
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
-    organisation_name = models.CharField(max_length=200)
-    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    actor_kind = models.CharField(
+        max_length=8,
+        choices=ActorKind.choices,
+        default=ActorKind.STAFF,
+        help_text="Who read: a staff member (with organisation and purpose) or a trusted person of the customer's.",
+    )
+    staff = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    trusted_person = models.ForeignKey(
+        "trusted.TrustedPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    staff_name = models.CharField(max_length=300, help_text="The reader's name (a trusted person's, for them).")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    organisation_name = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(
+        max_length=30,
+        choices=Purpose.choices,
+        blank=True,
+        help_text="Empty for a trusted person: they act for the customer.",
+    )
     categories = models.JSONField()
     resource = models.CharField(max_length=100, help_text="What was read, e.g. 'timeline', 'request:12'.")
     channel = models.CharField(max_length=5, choices=Channel.choices)
@@ -149,6 +174,11 @@ class AccessEvent(models.Model):
         ordering = ["customer_id", "-seq"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "seq"], name="access_chain_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(actor_kind="staff", staff__isnull=False, organisation__isnull=False)
+                | models.Q(actor_kind="trusted", trusted_person__isnull=False, staff__isnull=True),
+                name="access_actor_consistent",
+            ),
         ]
         indexes = [
             models.Index(fields=["organisation", "outcome", "-at"], name="access_org_outcome_idx"),

@@ -175,9 +175,11 @@ EXPORT_SCHEMA: dict[str, Any] = {
             {
                 "seq": ID,
                 "at": WHEN,
+                "actor_kind": {"enum": ["staff", "trusted"]},
                 "staff_name": STR,
                 "organisation": STR,
-                "purpose": {"enum": list(Purpose.values)},
+                # Empty for a trusted person, who reads as the customer's, not for a purpose.
+                "purpose": {"enum": [*Purpose.values, ""]},
                 "purpose_label": STR,
                 "categories": {"type": "array", "items": {"enum": list(DataCategory.values)}},
                 "resource": STR,
@@ -185,7 +187,8 @@ EXPORT_SCHEMA: dict[str, Any] = {
                 "outcome": {"enum": ["allowed", "refused", "break_glass"]},
                 "reason": STR,
                 "hash": STR,
-            }
+            },
+            optional=("actor_kind",),
         ),
         "privacy_request": _obj(
             {

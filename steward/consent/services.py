@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +25,9 @@ from .chain import GENESIS, digest, event_hash
 from .models import AccessEvent, Grant, GrantReceipt
 from .selectors import grant_covering, grants_active_at
 from .vocabulary import REVOCABLE_BY_CUSTOMER, DataCategory, LawfulBasis, Purpose
+
+if TYPE_CHECKING:
+    from steward.trusted.models import TrustedPerson
 
 
 def _check_words(purpose: str, categories: Sequence[str], lawful_basis: str | None = None) -> list[str]:
@@ -382,14 +386,9 @@ def _append(
     reason: str,
     at: datetime,
 ) -> AccessEvent:
-    # The customer's row lock orders their chain: two reads at once get consecutive
-    # positions instead of both claiming the same one.
-    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
-    last = AccessEvent.objects.filter(customer_id=customer_id).order_by("-seq").values_list("seq", "hash").first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     event = AccessEvent(
         customer_id=customer_id,
-        seq=seq,
+        actor_kind=AccessEvent.ActorKind.STAFF,
         staff=actor,
         staff_name=actor.display_name[:300],
         organisation_id=actor.organisation_id,
@@ -403,11 +402,52 @@ def _append(
         reason_digest=digest(reason),
         reason=reason,
         at=at,
-        prev_hash=prev,
     )
-    event.hash = event_hash(prev, event)
+    return _chain(event)
+
+
+def _chain(event: AccessEvent) -> AccessEvent:
+    """Put `event` at the end of its customer's chain and save it."""
+    # The customer's row lock orders their chain: two reads at once get consecutive
+    # positions instead of both claiming the same one.
+    Customer.objects.select_for_update().filter(pk=event.customer_id).values_list("pk").first()
+    last = AccessEvent.objects.filter(customer_id=event.customer_id).order_by("-seq").values_list("seq", "hash").first()
+    event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event.hash = event_hash(event.prev_hash, event)
     event.save(force_insert=True)
     return event
+
+
+@transaction.atomic
+def trusted_read_record(
+    *,
+    customer_id: int,
+    trusted_person: TrustedPerson,
+    name: str,
+    categories: list[str],
+    resource: str,
+) -> AccessEvent:
+    """Log a read of the customer's data by someone they trust, acting for them in the
+    portal (the trusted app has checked the trust and its scope). It goes in the same
+    hash chain as staff reads, so the customer sees everyone who looked, in one list."""
+    cats = [DataCategory(c).value for c in categories]
+    return _chain(
+        AccessEvent(
+            customer_id=customer_id,
+            actor_kind=AccessEvent.ActorKind.TRUSTED_PERSON,
+            trusted_person=trusted_person,
+            staff_name=name[:300],
+            organisation_name="",
+            purpose="",
+            categories=cats,
+            resource=resource[:100],
+            channel=AccessEvent.Channel.PORTAL,
+            outcome=AccessEvent.Outcome.ALLOWED,
+            reason_digest="",
+            reason="",
+            at=timezone.now(),
+        )
+    )
 
 
 def customer_data_read(

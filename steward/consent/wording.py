@@ -79,9 +79,35 @@ def why_not_revocable(grant: Grant) -> str | None:
     return None
 
 
+# What a trusted person looked at, by the resource the portal logs.
+TRUSTED_RESOURCES = {
+    "requests": "your list of requests",
+    "privacy": "who can see your information",
+}
+
+
+def trusted_resource_words(resource: str) -> str:
+    if resource.startswith("request:"):
+        return f"your request #{resource.removeprefix('request:')} and its conversation"
+    return TRUSTED_RESOURCES.get(resource, resource)
+
+
+def access_purpose_label(event: AccessEvent) -> str:
+    """The purpose as the customer reads it; a trusted person has none but acting for you."""
+    if event.actor_kind == AccessEvent.ActorKind.TRUSTED_PERSON:
+        return "Acting for you, as someone you trust"
+    return str(Purpose(event.purpose).label)
+
+
 def access_sentence(event: AccessEvent, *, now: datetime | None = None) -> str:
     """One line of the access log, as the customer reads it, e.g. "Jo Patel, Sunrise
-    Care, read your care plan for delivering your care on 3 March at 10:14"."""
+    Care, read your care plan for delivering your care on 3 March at 10:14", or "Sara
+    Khan, whom you trust, looked at your list of requests on 3 March at 10:15"."""
+    if event.actor_kind == AccessEvent.ActorKind.TRUSTED_PERSON:
+        return (
+            f"{event.staff_name}, whom you trust to act for you, looked at "
+            f"{trusted_resource_words(event.resource)} on {when(event.at, now=now)}"
+        )
     who = f"{event.staff_name}, {event.organisation_name},"
     what = listed([CATEGORY_NOUNS.get(DataCategory(c), c) for c in event.categories])
     why = _lower_first(Purpose(event.purpose).label)

@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 
 from steward.requests.services import MAX_TEXT
+from steward.trusted.permissions import Scope
+
+TRUSTED_SCOPE_CHOICES = list(Scope.choices)
 
 
 class EmailForm(forms.Form):
@@ -67,3 +70,47 @@ class AskForm(forms.Form):
     def __init__(self, *args: Any, need_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["need"].choices = [(pk, str(pk)) for pk in need_ids]  # type: ignore[attr-defined]
+
+
+RELATIONSHIP_SUGGESTIONS = ["daughter", "son", "partner", "friend", "neighbour", "advocate", "carer"]
+
+
+class TrustedPersonForm(forms.Form):
+    """Naming someone to act for you in these pages."""
+
+    name = forms.CharField(
+        label="Their name",
+        max_length=200,
+        error_messages={"required": "Enter the name of the person you trust."},
+    )
+    email = forms.EmailField(
+        label="Their email address",
+        help_text="They sign in with this address and a code we email to them. They do not need an account.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter their email address.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
+    )
+    relationship = forms.CharField(
+        label="Who they are to you",
+        help_text="For example: daughter, son, friend, advocate.",
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "relationship-suggestions"}),
+        error_messages={"required": "Say who they are to you, for example daughter or advocate."},
+    )
+    scopes = forms.MultipleChoiceField(
+        label="What may they do for you?",
+        choices=TRUSTED_SCOPE_CHOICES,
+        initial=["see_requests", "reply"],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one thing they may do for you."},
+    )
+    ends_on = forms.DateField(
+        label="Until when? (you can leave this empty)",
+        help_text="Their access ends at the end of this day. Empty: until you end it. You can end it at any time.",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 2027-03-31."},
+    )

@@ -1,6 +1,6 @@
-"""Signing customers in to the portal without a password: a one-time code sent to an
-email address the customer gave us, and a record of every time a code was asked for
-(what the rate limits count)."""
+"""Signing people in to the portal without a password: a one-time code sent to an
+email address a customer gave us (theirs, or that of someone they trust), and a record
+of every time a code was asked for (what the rate limits count)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from django.db import models
 
 
 class SignInCode(models.Model):
-    """A six-digit code emailed to a customer. Only an HMAC of it is stored. It works
-    once, for ten minutes, and stops working after five wrong tries (``voided_at``)."""
+    """A six-digit code emailed to a customer or to someone a customer trusts. Only an
+    HMAC of it is stored. It works once, for ten minutes, and stops working after five
+    wrong tries (``voided_at``). It signs in the *address*; whose requests they then see
+    is decided at each page (their own, or a customer's who trusts them)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The customer whose address it is; empty for a trusted person who is not a customer.",
+    )
     email = models.CharField(max_length=500, help_text="The address it was sent to, lower-cased.")
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField()
@@ -24,7 +33,7 @@ class SignInCode(models.Model):
         indexes = [models.Index(fields=["email", "-created_at"], name="portal_code_email_idx")]
 
     def __str__(self) -> str:
-        return f"code for customer #{self.customer_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"code for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class CodeRequest(models.Model):
@@ -34,7 +43,9 @@ class CodeRequest(models.Model):
     email = models.CharField(max_length=500)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField()
-    sent = models.BooleanField(default=False, help_text="A code was emailed (the address is a customer's).")
+    sent = models.BooleanField(
+        default=False, help_text="A code was emailed (the address is a customer's or a trusted person's)."
+    )
 
     class Meta:
         indexes = [

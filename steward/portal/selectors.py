@@ -4,6 +4,7 @@ a request of someone else reads as not found."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
@@ -18,6 +19,8 @@ from steward.organisations.selectors import escalation_chains
 from steward.requests.lifecycle import Status
 from steward.requests.models import Request
 from steward.timeline.models import TimelineEvent
+from steward.trusted.models import TrustedPerson
+from steward.trusted.selectors import trusts_for_email
 
 from .models import CodeRequest
 
@@ -39,6 +42,35 @@ def customer_for_email(*, email: str) -> Customer | None:
 
 def portal_customer(*, customer_id: int) -> Customer | None:
     return Customer.objects.filter(pk=customer_id).first()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Whose requests a signed-in address may look at: the customer's own (``trusted``
+    None) or those of a customer who trusts them."""
+
+    customer: Customer
+    trusted: TrustedPerson | None
+
+    @property
+    def key(self) -> str:
+        return "self" if self.trusted is None else f"trusted-{self.trusted.pk}"
+
+
+def portal_choices(*, email: str) -> list[Choice]:
+    """Everyone a signed-in address may act as: themselves when the address is one
+    customer's, then every customer who currently trusts it, by name."""
+    choices = []
+    own = customer_for_email(email=email)
+    if own is not None:
+        choices.append(Choice(customer=own, trusted=None))
+    choices += [Choice(customer=t.customer, trusted=t) for t in trusts_for_email(email=email)]
+    return choices
+
+
+def address_is_known(*, email: str) -> bool:
+    """A code is sent to this address: it is one customer's, or someone trusts it."""
+    return customer_for_email(email=email) is not None or trusts_for_email(email=email).exists()
 
 
 def code_requests_since(*, email: str, ip: str | None, since: datetime) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """Changes made from the customer's portal: signing in with a one-time code, and the
-customer's own words on their requests (which go through the requests services, so the
-portal and the console follow the same rules)."""
+customer's own words on their requests, or those of someone they trust, for them (which
+go through the requests services, so the portal and the console follow the same rules)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ from steward.needs.models import Need
 from steward.requests import services as request_services
 from steward.requests.models import Channel, Request
 from steward.timeline.models import TimelineEvent
+from steward.trusted.models import TrustedPerson
+from steward.trusted.permissions import Scope
+from steward.trusted.selectors import trusts_for_email
+from steward.trusted.services import trusted_acting_check
 
 from .models import CodeRequest, SignInCode
 from .selectors import code_requests_since, customer_for_email
@@ -58,9 +62,12 @@ def sign_in_code_request(*, email: str, ip: str | None, now: datetime | None = N
     if by_email >= CODES_PER_ADDRESS or by_ip >= CODES_PER_IP:
         return CodeAsked(limited=True, sent=False)
     customer = customer_for_email(email=email)
-    CodeRequest.objects.create(email=email, ip=ip, created_at=now, sent=customer is not None)
-    if customer is None:
+    trust = None if customer is not None else trusts_for_email(email=email, at=now).first()
+    known = customer is not None or trust is not None
+    CodeRequest.objects.create(email=email, ip=ip, created_at=now, sent=known)
+    if not known:
         return CodeAsked(limited=False, sent=False)
+    hello = customer.known_as if customer is not None else trust.name if trust is not None else ""
     # A new code replaces any earlier one still waiting.
     SignInCode.objects.filter(email=email, used_at__isnull=True, voided_at__isnull=True).update(voided_at=now)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -75,7 +82,7 @@ def sign_in_code_request(*, email: str, ip: str | None, now: datetime | None = N
     send_mail(
         subject="Your Steward sign-in code",
         message=(
-            f"Hello {customer.known_as},\n\n"
+            f"Hello {hello},\n\n"
             f"Your code to sign in to Steward is {code}\n\n"
             f"It works once, for {minutes} minutes. If you did not ask for it, you can ignore this email: "
             "nobody can sign in without the code.\n"
@@ -87,10 +94,11 @@ def sign_in_code_request(*, email: str, ip: str | None, now: datetime | None = N
 
 
 @transaction.atomic
-def sign_in_code_check(*, email: str, code: str, now: datetime | None = None) -> Customer | None:
-    """The customer the code signs in, or None (wrong, expired, used or voided: the
-    caller says one thing for all of these). A wrong code counts against the latest
-    code for the address; the fifth wrong try voids it."""
+def sign_in_code_check(*, email: str, code: str, now: datetime | None = None) -> str | None:
+    """The address the code signs in (normalised), or None (wrong, expired, used or
+    voided: the caller says one thing for all of these). A wrong code counts against the
+    latest code for the address; the fifth wrong try voids it. Whose requests the
+    address may then see is `selectors.portal_choices`."""
     now = now or timezone.now()
     email = normalise_email(email)
     code = "".join(ch for ch in (code or "") if ch.isdigit())
@@ -105,7 +113,7 @@ def sign_in_code_check(*, email: str, code: str, now: datetime | None = None) ->
     if len(code) == 6 and constant_time_compare(pending.code_hash, _hash(email=email, code=code)):
         pending.used_at = now
         pending.save(update_fields=["used_at"])
-        return Customer.objects.filter(pk=pending.customer_id).first()
+        return email
     pending.attempts += 1
     fields = ["attempts"]
     if pending.attempts >= MAX_ATTEMPTS:
@@ -115,21 +123,50 @@ def sign_in_code_check(*, email: str, code: str, now: datetime | None = None) ->
     return None
 
 
-def portal_ask_for_help(*, customer: Customer, need: Need, description: str) -> Request:
-    """The customer asks for help themselves: captured by web with no staff member,
-    routed to a named owner at once."""
+def _acting(trusted: TrustedPerson | None, scope: str) -> TrustedPerson | None:
+    # Checked again under a row lock in the same transaction as the change: a trust
+    # revoked a moment ago stops the action, not just the next page.
+    return trusted_acting_check(trusted=trusted, scope=scope) if trusted is not None else None
+
+
+@transaction.atomic
+def portal_ask_for_help(
+    *, customer: Customer, need: Need, description: str, trusted: TrustedPerson | None = None
+) -> Request:
+    """The customer (or someone they trust, for them) asks for help: captured by web
+    with no staff member, routed to a named owner at once."""
     return request_services.request_capture(
-        customer=customer, need=need, channel=Channel.WEB, description=description, actor=None
+        customer=customer,
+        need=need,
+        channel=Channel.WEB,
+        description=description,
+        actor=None,
+        trusted_person=_acting(trusted, Scope.ASK),
     )
 
 
-def portal_reply(*, customer: Customer, request: Request, body: str) -> TimelineEvent:
-    """The customer writes on their request (reopens a resolved one within the window)."""
+@transaction.atomic
+def portal_reply(
+    *, customer: Customer, request: Request, body: str, trusted: TrustedPerson | None = None
+) -> TimelineEvent:
+    """The customer (or someone they trust) writes on their request (reopens a resolved
+    one within the window)."""
     return request_services.request_add_message(
-        request=request, actor=None, customer=customer, direction="in", body=body, channel=Channel.WEB
+        request=request,
+        actor=None,
+        customer=customer,
+        direction="in",
+        body=body,
+        channel=Channel.WEB,
+        trusted_person=_acting(trusted, Scope.REPLY),
     )
 
 
-def portal_still_not_fixed(*, customer: Customer, request: Request, body: str = "") -> Request:
+@transaction.atomic
+def portal_still_not_fixed(
+    *, customer: Customer, request: Request, body: str = "", trusted: TrustedPerson | None = None
+) -> Request:
     """ "This is still not fixed": reopens a resolved request and counts the chase."""
-    return request_services.request_customer_chase(request=request, customer=customer, body=body)
+    return request_services.request_customer_chase(
+        request=request, customer=customer, body=body, trusted_person=_acting(trusted, Scope.REPLY)
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import privacy_views, views
+from . import privacy_views, trusted_views, views
 
 app_name = "portal"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("me/sign-in/", views.sign_in_email, name="sign-in"),
     path("me/sign-in/code/", views.sign_in_code, name="sign-in-code"),
     path("me/sign-out/", views.sign_out, name="sign-out"),
+    path("me/whose/", views.choose_whose, name="choose"),
+    path("me/trusted-people/", trusted_views.trusted_people, name="trusted-people"),
+    path("me/trusted-people/<int:trusted_id>/end/", trusted_views.trusted_person_end, name="trusted-person-end"),
     path("me/requests/<int:request_id>/", views.request_detail, name="request"),
     path("me/requests/<int:request_id>/reply/", views.request_reply, name="request-reply"),
     path("me/requests/<int:request_id>/still-not-fixed/", views.request_still_not_fixed, name="request-not-fixed"),

@@ -13,9 +13,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from steward.customers.models import Customer
 from steward.errors import DomainError, NotFound
 from steward.needs.selectors import need_get
+from steward.trusted.models import TrustedPerson
+from steward.trusted.permissions import Scope
 
 from . import selectors, services
-from .access import PENDING_EMAIL_KEY, SESSION_KEY, customer_required, page, sign_in
+from .access import (
+    CHOICES_KEY,
+    EMAIL_KEY,
+    PENDING_EMAIL_KEY,
+    SESSION_KEY,
+    PortalUser,
+    choose,
+    customer_required,
+    landing,
+    page,
+    portal_user,
+    sign_in,
+)
 from .forms import AskForm, CodeForm, EmailForm, ReplyForm, StillNotFixedForm
 from .presenters import present
 
@@ -58,17 +72,46 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not form.is_valid():
             return page(request, None, "portal/sign_in_code.html", context, status=400)
-        customer = services.sign_in_code_check(email=email, code=form.cleaned_data["code"])
-        if customer is None:
+        signed_in = services.sign_in_code_check(email=email, code=form.cleaned_data["code"])
+        if signed_in is None:
             return page(request, None, "portal/sign_in_code.html", {**context, "error": WRONG_CODE}, status=400)
-        sign_in(request, customer)
-        return redirect("portal:my-requests")
+        choices = selectors.portal_choices(email=signed_in)
+        sign_in(request, signed_in, choices)
+        if len(choices) == 1:
+            return redirect(landing(None if choices[0].trusted is None else _user_for(choices[0])))
+        return redirect("portal:choose")
     return page(request, None, "portal/sign_in_code.html", context)
+
+
+def _user_for(choice: selectors.Choice) -> PortalUser:
+    return PortalUser(customer=choice.customer, trusted=choice.trusted, name="", has_choices=False)
+
+
+@require_http_methods(["GET", "POST"])
+def choose_whose(request: HttpRequest) -> HttpResponse:
+    """Whose requests to look at, for an address that is a customer's and/or trusted by
+    several customers. Also where someone lands when a trust they used has ended."""
+    if request.user.is_authenticated:
+        return page(request, None, "portal/staff_session.html", status=403)
+    email = request.session.get(EMAIL_KEY)
+    if not email:
+        return redirect("portal:sign-in")
+    choices = selectors.portal_choices(email=email)
+    if request.method == "POST":
+        wanted = request.POST.get("choice", "")
+        chosen = next((c for c in choices if c.key == wanted), None)
+        if chosen is None:
+            context = {"choices": choices, "error": "Choose whose requests you want to look at."}
+            return page(request, None, "portal/choose.html", context, status=400)
+        choose(request, chosen)
+        request.session[CHOICES_KEY] = len(choices) > 1
+        return redirect(landing(_user_for(chosen)))
+    return page(request, None, "portal/choose.html", {"choices": choices, "current": request.session.get(SESSION_KEY)})
 
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    if SESSION_KEY in request.session:
+    if SESSION_KEY in request.session or EMAIL_KEY in request.session:
         request.session.flush()
     return page(request, None, "portal/signed_out.html")
 
@@ -83,6 +126,11 @@ def my_requests(request: HttpRequest, customer: Customer) -> HttpResponse:
     chains = selectors.chains_for(rows)
     views = [present(r, chains.get(r.owner_id, []) if r.owner_id else []) for r in rows]
     return page(request, customer, "portal/my_requests.html", {"rows": views})
+
+
+def _trusted(request: HttpRequest) -> TrustedPerson | None:
+    user = portal_user(request)
+    return user.trusted if user is not None else None
 
 
 def _not_found(request: HttpRequest, customer: Customer, message: str) -> HttpResponse:
@@ -111,6 +159,7 @@ def _request_page(
         "chase_form": chase_form or StillNotFixedForm(),
         "error": error,
         "just_asked": request.GET.get("asked") == "1",
+        "may_reply": _may(request, Scope.REPLY),
     }
     return page(request, customer, "portal/request_detail.html", context, status=status)
 
@@ -132,7 +181,9 @@ def request_reply(request: HttpRequest, customer: Customer, request_id: int) -> 
     if not form.is_valid():
         return _request_page(request, customer, request_id, reply_form=form, status=400)
     try:
-        services.portal_reply(customer=customer, request=found, body=form.cleaned_data["body"])
+        services.portal_reply(
+            customer=customer, request=found, body=form.cleaned_data["body"], trusted=_trusted(request)
+        )
     except DomainError as exc:
         return _request_page(request, customer, request_id, reply_form=form, error=exc.message, status=exc.status)
     messages.success(request, f"Thank you. {found.owner.display_name if found.owner else 'We'} will see your message.")
@@ -150,7 +201,9 @@ def request_still_not_fixed(request: HttpRequest, customer: Customer, request_id
     if not form.is_valid():
         return _request_page(request, customer, request_id, chase_form=form, status=400)
     try:
-        services.portal_still_not_fixed(customer=customer, request=found, body=form.cleaned_data["body"])
+        services.portal_still_not_fixed(
+            customer=customer, request=found, body=form.cleaned_data["body"], trusted=_trusted(request)
+        )
     except DomainError as exc:
         return _request_page(request, customer, request_id, chase_form=form, error=exc.message, status=exc.status)
     who = found.owner.display_name if found.owner else "Someone"
@@ -176,11 +229,17 @@ def ask(request: HttpRequest, customer: Customer) -> HttpResponse:
                 customer=customer,
                 need=need_get(need_id=form.cleaned_data["need"]),
                 description=form.cleaned_data["description"],
+                trusted=_trusted(request),
             )
         except DomainError as exc:
             return page(request, customer, "portal/ask.html", {**context, "error": exc.message}, status=exc.status)
         return redirect(f"{_request_url(created.pk)}?asked=1")
     return page(request, customer, "portal/ask.html", context)
+
+
+def _may(request: HttpRequest, scope: str) -> bool:
+    user = portal_user(request)
+    return user is None or user.may(scope)
 
 
 def _request_url(request_id: int) -> str:

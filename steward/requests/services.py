@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +33,9 @@ from .lifecycle import IN_PLAY, PLAIN_WORDS, Status, Trigger, check_transition
 from .models import Channel, Request
 from .permissions import can_view, require_work_on
 from .routing import RoutingDecision, route
+
+if TYPE_CHECKING:
+    from steward.trusted.models import TrustedPerson
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +84,17 @@ def _owner_sentence(owner: StaffMember) -> str:
 # --- capture ------------------------------------------------------------------------
 
 
+def _customer_voice(customer: Customer, trusted_person: TrustedPerson | None) -> str:
+    """Who wrote, as the timeline shows it: the customer, or someone they trust for them."""
+    if trusted_person is not None:
+        return f"{trusted_person.name} (for {customer.full_name})"
+    return f"{customer.full_name} (customer)"
+
+
+def _trusted_data(trusted_person: TrustedPerson | None) -> dict[str, object]:
+    return {"trusted_person": trusted_person.pk} if trusted_person is not None else {}
+
+
 def _route_and_hold_owner(need: Need) -> RoutingDecision:
     """Route, then lock the chosen owner's row until the capture commits.
 
@@ -108,11 +123,13 @@ def request_capture(
     description: str,
     actor: StaffMember | None,
     subject: str = "",
+    trusted_person: TrustedPerson | None = None,
 ) -> Request:
     """Take down a customer's request and give it an owner straight away.
 
     Any active staff member of any team or organisation may capture any request (any
-    door is the right door); ``actor=None`` means the customer asked directly. Routing
+    door is the right door); ``actor=None`` means the customer asked directly, or
+    someone they trust asked for them (``trusted_person``, checked by the caller). Routing
     picks a named owner in the need's team before the request is saved, so it is never
     ownerless, not even for a moment.
     """
@@ -155,14 +172,20 @@ def request_capture(
         kind=TimelineEvent.Kind.CAPTURED,
         channel=channel,
         actor=actor,
-        actor_name=taker if actor else f"{customer.full_name} (customer)",
+        actor_name=taker if actor else _customer_voice(customer, trusted_person),
         summary=(
             f"{taker} took down a request by {Channel(channel).label.lower()}: “{subject}”."
             if actor
+            else f"{trusted_person.name} asked for help online for {customer.full_name}: “{subject}”."
+            if trusted_person
             else f"{customer.full_name} asked for help online: “{subject}”."
         ),
         body=description,
-        data={"need": need.code, "captured_by_organisation": actor.organisation_id if actor else None},
+        data={
+            "need": need.code,
+            "captured_by_organisation": actor.organisation_id if actor else None,
+            **_trusted_data(trusted_person),
+        },
         occurred_at=now,
     )
     event_record(
@@ -206,6 +229,7 @@ def request_add_message(
     body: str,
     channel: str,
     customer: Customer | None = None,
+    trusted_person: TrustedPerson | None = None,
 ) -> TimelineEvent:
     """Record a message on the request.
 
@@ -215,7 +239,8 @@ def request_add_message(
     on them, and reopens a resolved one within the reopen window.
 
     ``actor=None`` means the customer wrote themselves (the portal): only ``"in"``, and
-    only on their own request (``customer``), else it reads as not found.
+    only on their own request (``customer``), else it reads as not found; with
+    ``trusted_person``, someone they trust wrote for them (checked by the caller).
     """
     if actor is None:
         if direction != "in" or customer is None or request.customer_id != customer.pk:
@@ -266,14 +291,16 @@ def request_add_message(
         kind=TimelineEvent.Kind.MESSAGE_IN,
         channel=channel,
         actor=actor,
-        actor_name=f"{customer.full_name} (customer)",
+        actor_name=_customer_voice(customer, trusted_person),
         summary=(
             f"{customer.known_as} said (by {Channel(channel).label.lower()}, noted by {actor.display_name})."
             if actor
+            else f"{trusted_person.name} wrote online for {customer.known_as}."
+            if trusted_person
             else f"{customer.known_as} wrote online."
         ),
         body=body,
-        data={"recorded_by": actor.pk if actor else None},
+        data={"recorded_by": actor.pk if actor else None, **_trusted_data(trusted_person)},
         occurred_at=now,
     )
     if request.status == Status.WAITING:
@@ -299,7 +326,9 @@ def _reopen_for_customer(request: Request, *, reason: str, now: datetime) -> Non
 
 
 @transaction.atomic
-def request_customer_chase(*, request: Request, customer: Customer, body: str = "") -> Request:
+def request_customer_chase(
+    *, request: Request, customer: Customer, body: str = "", trusted_person: TrustedPerson | None = None
+) -> Request:
     """The customer says a resolved request is still not fixed: it opens again (within
     the reopen window), ``reopen_count`` counts that they had to chase, the timeline
     records it in their words, and it is back in the owner's queue."""
@@ -322,10 +351,18 @@ def request_customer_chase(*, request: Request, customer: Customer, body: str = 
         kind=TimelineEvent.Kind.MESSAGE_IN,
         channel=TimelineEvent.Channel.WEB,
         actor=None,
-        actor_name=f"{customer.full_name} (customer)",
-        summary=f"{customer.known_as} said it is still not fixed (times reopened: {request.reopen_count}).",
+        actor_name=_customer_voice(customer, trusted_person),
+        summary=(
+            f"{trusted_person.name if trusted_person else customer.known_as} said it is still not fixed "
+            f"(times reopened: {request.reopen_count})."
+        ),
         body=words,
-        data={"recorded_by": None, "chase": True, "reopen_count": request.reopen_count},
+        data={
+            "recorded_by": None,
+            "chase": True,
+            "reopen_count": request.reopen_count,
+            **_trusted_data(trusted_person),
+        },
         occurred_at=now,
     )
     # The owner hears it at once: a customer who had to chase must not wait for a queue refresh.

@@ -60,6 +60,9 @@ class TimelineEvent(models.Model):
         GRANT_GIVEN = "grant_given", "Permission given"
         GRANT_REVOKED = "grant_revoked", "Permission withdrawn"
         BREAK_GLASS = "break_glass", "Record opened in an emergency"
+        TRUSTED_PERSON_ADDED = "trusted_person_added", "Trusted person named"
+        TRUSTED_PERSON_CHANGED = "trusted_person_changed", "Trusted person's access changed"
+        TRUSTED_PERSON_REVOKED = "trusted_person_revoked", "Trusted person's access ended"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"
