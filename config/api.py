@@ -27,6 +27,7 @@ from steward.notifications.api import router as notifications_router
 from steward.organisations.api import router as organisations_router
 from steward.requests.api import router as requests_router
 from steward.transfers.api import router as transfers_router
+from steward.trusted.api import router as trusted_router
 
 api = NinjaAPI(
     title="Steward API",
@@ -102,3 +103,4 @@ api.add_router("/", transfers_router)
 api.add_router("/", access_router)
 api.add_router("/", customer_side_router)
 api.add_router("/", privacy_router)
+api.add_router("/", trusted_router)

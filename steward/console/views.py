@@ -57,6 +57,7 @@ from steward.requests.models import Request
 from steward.requests.permissions import can_view, can_work_on
 from steward.requests.selectors import my_requests, request_get_for
 from steward.timeline.selectors import timeline_for_customer, timeline_for_request
+from steward.trusted.selectors import trusted_people_of
 
 from . import presenters
 from .access import ConsoleRequest, not_found, page, staff_required
@@ -656,11 +657,13 @@ def customer_detail(request: ConsoleRequest, staff: StaffMember, customer_id: in
     if instead is not None:
         return instead
     events = list(timeline_for_customer(customer_id=customer.pk, staff=staff)[:TIMELINE_LIMIT])
+    # Who may speak for the customer is part of their contact details, read above.
+    trusted = list(trusted_people_of(customer_id=customer.pk, current_only=True))
     return page(
         request,
         staff,
         "console/customer_detail.html",
-        {"customer": customer, "events": events, "timeline_limit": TIMELINE_LIMIT},
+        {"customer": customer, "events": events, "timeline_limit": TIMELINE_LIMIT, "trusted_people": trusted},
     )
 
 

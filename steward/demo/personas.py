@@ -39,6 +39,9 @@ from steward.organisations.services import organisation_create, staff_create, te
 from steward.requests.models import Request
 from steward.requests.services import request_capture
 from steward.timeline.models import TimelineEvent
+from steward.trusted.models import TrustedPerson
+from steward.trusted.permissions import Scope
+from steward.trusted.services import trusted_person_add
 
 DEMO_PASSWORD = "steward-demo"  # noqa: S105 - printed by `make run`; demo data only
 ADMIN_USERNAME = "admin"
@@ -662,6 +665,21 @@ def _ensure_khan_agreement(people: dict[str, StaffMember], customers: dict[str, 
     )
 
 
+def _ensure_sara_trusted(customers: dict[str, Customer]) -> None:
+    """Mrs Khan lets her daughter Sara see and reply to her requests and ask for help
+    for her (Sara signs in with her own address, and picks whose requests to look at)."""
+    amina = customers["amina.khan@example.org"]
+    if TrustedPerson.objects.filter(customer=amina, email="sara.khan@example.org").exists():
+        return
+    trusted_person_add(
+        customer=amina,
+        name="Sara Khan",
+        email="sara.khan@example.org",
+        relationship="daughter",
+        scopes=[Scope.SEE_REQUESTS, Scope.REPLY, Scope.ASK, Scope.SEE_PRIVACY],
+    )
+
+
 def _event(
     customer: Customer, organisation: Organisation, kind: str, summary: str, at: datetime, **extra: object
 ) -> TimelineEvent:
@@ -871,6 +889,7 @@ def load_demo() -> DemoSummary:
     customers = _ensure_customers(people)
     _ensure_requests(people, customers)
     _ensure_khan_agreement(people, customers)
+    _ensure_sara_trusted(customers)
     _ensure_cheapcare_clients(people)
     # The clients written in bulk above (and any demo database made before grants)
     # get the minimal grants the services give new work.
