@@ -36,6 +36,7 @@ TRUST_KEY = "portal_trust_id"
 EMAIL_KEY = "portal_email"
 NAME_KEY = "portal_name"
 CHOICES_KEY = "portal_has_choices"
+SIGNED_IN_BY_KEY = "portal_signed_in_by"
 PENDING_EMAIL_KEY = "portal_pending_email"
 
 CustomerView = Callable[Concatenate[HttpRequest, Customer, P], HttpResponse]
@@ -80,11 +81,13 @@ class PortalUser:
         return self.trusted is None or self.trusted.may(scope)
 
 
-def sign_in(request: HttpRequest, email: str, choices: list[Choice]) -> None:
+def sign_in(request: HttpRequest, email: str, choices: list[Choice], *, by: str = "code") -> None:
     """A fresh session (new key, nothing carried over, any staff sign-in ended) for the
-    address; when it may look at only one record, that one is chosen straight away."""
+    address; when it may look at only one record, that one is chosen straight away.
+    `by`: "code" or "password" (changing a password signed in by one asks for it)."""
     request.session.flush()
     request.session[EMAIL_KEY] = email
+    request.session[SIGNED_IN_BY_KEY] = by
     request.session[CHOICES_KEY] = len(choices) > 1
     if choices:
         own = next((c for c in choices if c.trusted is None), None)
@@ -188,6 +191,24 @@ def customer_required(view: CustomerView[P]) -> Callable[Concatenate[HttpRequest
         return response
 
     return wrapper
+
+
+def signed_in_address(request: HttpRequest) -> str | None:
+    """The address this portal session signed in with (None: not signed in that way)."""
+    email = request.session.get(EMAIL_KEY)
+    return email if isinstance(email, str) and email else None
+
+
+def portal_user_if_any(request: HttpRequest) -> PortalUser | None:
+    """Whose record the session is looking at, for pages that belong to the signed-in
+    address itself (its account) and only show the usual header."""
+    if SESSION_KEY not in request.session:
+        return None
+    user = _resolve(request)
+    if isinstance(user, HttpResponse):
+        return None
+    request.portal = user  # type: ignore[attr-defined]
+    return user
 
 
 def portal_user(request: HttpRequest) -> PortalUser | None:

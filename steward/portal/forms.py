@@ -114,3 +114,61 @@ class TrustedPersonForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a date like 2027-03-31."},
     )
+
+
+class PasswordSignInForm(forms.Form):
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
+    )
+    password = forms.CharField(
+        label="Your password",
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+
+
+class SetPasswordForm(forms.Form):
+    current = forms.CharField(
+        label="Your current password",
+        max_length=200,
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="New password",
+        help_text="At least 8 characters, not a common password. Or keep using codes: a password is optional.",
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the new password."},
+    )
+    again = forms.CharField(
+        label="The new password again",
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the new password again."},
+    )
+
+    def __init__(self, *args: Any, needs_current: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_current = needs_current
+        if not needs_current:
+            del self.fields["current"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.needs_current and not data.get("current"):
+            self.add_error("current", "Enter your current password.")
+        if data.get("new_password") and data.get("again") and data["new_password"] != data["again"]:
+            self.add_error("again", "The two new passwords are not the same.")
+        return data

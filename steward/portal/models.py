@@ -55,3 +55,35 @@ class CodeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"code asked for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PortalPassword(models.Model):
+    """An optional password for an address that signs in to the portal (a customer's, or
+    a trusted person's), as an alternative to a code. Set only after signing in with a
+    code; stored with Django's password hashers, never as written."""
+
+    email = models.CharField(max_length=500, unique=True, help_text="Lower-cased, as codes are sent to it.")
+    password_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"password for {self.email}"
+
+
+class PasswordAttempt(models.Model):
+    """A wrong password (or a password for an address that has none, or is unknown: all
+    alike), counted for the same limits as codes."""
+
+    email = models.CharField(max_length=500)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="portal_pwtry_email_idx"),
+            models.Index(fields=["ip", "created_at"], name="portal_pwtry_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"wrong password for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"

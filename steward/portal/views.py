@@ -16,27 +16,36 @@ from steward.needs.selectors import need_get
 from steward.trusted.models import TrustedPerson
 from steward.trusted.permissions import Scope
 
-from . import selectors, services
+from . import passwords, selectors, services
 from .access import (
     CHOICES_KEY,
     EMAIL_KEY,
     PENDING_EMAIL_KEY,
     SESSION_KEY,
+    SIGNED_IN_BY_KEY,
     PortalUser,
     choose,
     customer_required,
     landing,
     page,
     portal_user,
+    portal_user_if_any,
     sign_in,
+    signed_in_address,
 )
-from .forms import AskForm, CodeForm, EmailForm, ReplyForm, StillNotFixedForm
+from .forms import AskForm, CodeForm, EmailForm, PasswordSignInForm, ReplyForm, SetPasswordForm, StillNotFixedForm
 from .presenters import present
 
 WRONG_CODE = "That code is not right, or it has stopped working. Check the latest email from us, or ask for a new code."
 TOO_MANY = (
     "You have asked for several codes in a short time. Please wait 15 minutes and try again. "
     "Your earlier codes still work for 10 minutes after we sent them."
+)
+
+
+NO_MATCH = "That email address and password do not match. Check them and try again, or sign in with a code instead."
+TOO_MANY_PASSWORDS = (
+    "There have been several wrong tries in a short time. Please wait 15 minutes, or sign in with a code instead."
 )
 
 
@@ -81,6 +90,71 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
             return redirect(landing(None if choices[0].trusted is None else _user_for(choices[0])))
         return redirect("portal:choose")
     return page(request, None, "portal/sign_in_code.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_password(request: HttpRequest) -> HttpResponse:
+    """Signing in with an email address and the password set for it (optional; codes
+    always work)."""
+    form = PasswordSignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tried = passwords.password_sign_in(
+            email=form.cleaned_data["email"], password=form.cleaned_data["password"], ip=_client_ip(request)
+        )
+        if tried.limited:
+            context = {"form": PasswordSignInForm(), "error": TOO_MANY_PASSWORDS}
+            return page(request, None, "portal/sign_in_password.html", context, status=429)
+        if tried.email is None:
+            context = {
+                "form": PasswordSignInForm(initial={"email": form.cleaned_data["email"]}),
+                "error": NO_MATCH,
+            }
+            return page(request, None, "portal/sign_in_password.html", context, status=400)
+        choices = selectors.portal_choices(email=tried.email)
+        sign_in(request, tried.email, choices, by="password")
+        if len(choices) == 1:
+            return redirect(landing(None if choices[0].trusted is None else _user_for(choices[0])))
+        return redirect("portal:choose")
+    status = 400 if request.method == "POST" else 200
+    return page(request, None, "portal/sign_in_password.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in address's own settings: an optional password (set, change, remove)."""
+    if request.user.is_authenticated:
+        return page(request, None, "portal/staff_session.html", status=403)
+    email = signed_in_address(request)
+    if email is None:
+        return redirect("portal:sign-in")
+    user = portal_user_if_any(request)
+    customer = user.customer if user else None
+    has = passwords.has_password(email=email)
+    needs_current = has and request.session.get(SIGNED_IN_BY_KEY) == "password"
+    form = SetPasswordForm(request.POST or None, needs_current=needs_current)
+    context = {"form": form, "email": email, "has_password": has}
+    if request.method == "POST":
+        if request.POST.get("remove") == "1":
+            passwords.password_remove(email=email)
+            messages.success(request, "Your password is removed. Sign in with a code from now on.")
+            return redirect("portal:account")
+        if not form.is_valid():
+            return page(request, customer, "portal/account.html", context, status=400)
+        try:
+            passwords.password_set(
+                email=email,
+                new_password=form.cleaned_data["new_password"],
+                current_password=form.cleaned_data.get("current") if needs_current else None,
+            )
+        except DomainError as exc:
+            field = "current" if exc.code == "wrong_password" else "new_password"
+            form.add_error(field, exc.message)
+            return page(request, customer, "portal/account.html", context, status=exc.status)
+        messages.success(
+            request, "Your password is changed." if has else "Your password is set. You can still sign in with a code."
+        )
+        return redirect("portal:account")
+    return page(request, customer, "portal/account.html", context)
 
 
 def _user_for(choice: selectors.Choice) -> PortalUser:
