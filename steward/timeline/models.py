@@ -60,6 +60,7 @@ class TimelineEvent(models.Model):
         GRANT_GIVEN = "grant_given", "Permission given"
         GRANT_REVOKED = "grant_revoked", "Permission withdrawn"
         BREAK_GLASS = "break_glass", "Record opened in an emergency"
+        ATTACHMENT_ADDED = "attachment_added", "Photo or document added"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"
