@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files import File
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from steward.customers.contact_normalisation import normalise_email
 from steward.customers.models import Customer
 from steward.needs.models import Need
 from steward.requests import services as request_services
-from steward.requests.models import Channel, Request
+from steward.requests.models import Attachment, Channel, Request
 from steward.timeline.models import TimelineEvent
 
 from .models import CodeRequest, SignInCode
@@ -128,6 +129,11 @@ def portal_reply(*, customer: Customer, request: Request, body: str) -> Timeline
     return request_services.request_add_message(
         request=request, actor=None, customer=customer, direction="in", body=body, channel=Channel.WEB
     )
+
+
+def portal_attach(*, customer: Customer, request: Request, upload: File, body: str = "") -> Attachment:  # type: ignore[type-arg]
+    """The customer sends a photo or document, with their message if they wrote one."""
+    return request_services.request_attach(request=request, upload=upload, actor=None, customer=customer, body=body)
 
 
 def portal_still_not_fixed(*, customer: Customer, request: Request, body: str = "") -> Request:

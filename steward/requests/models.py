@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from . import attachment_files
 from .lifecycle import IN_PLAY, Status
 
 
@@ -174,3 +175,7 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"Attachment #{self.pk} on request #{self.request_id}"
+
+    @property
+    def size_in_words(self) -> str:
+        return attachment_files.size_in_words(self.size)
