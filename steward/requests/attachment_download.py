@@ -6,6 +6,8 @@ renders what a person uploaded in our pages' origin. Callers check who is asking
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import FileResponse, HttpResponse
 
 from steward.errors import NotFound
@@ -34,4 +36,6 @@ def attachment_response(attachment: Attachment) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
-    return response
+    # A streamed response; the views' decorators are typed for HttpResponse, and Django
+    # returns either alike.
+    return cast(HttpResponse, response)
