@@ -464,6 +464,8 @@ def request_attach(
                     channel=Channel.WEB,
                 )
             stored = storage.save(new_storage_name(), upload)
+            # After the message, so the file follows the words it came with on the timeline.
+            now = timezone.now()
             owner_customer = request.customer
             if actor is None:
                 who, by = owner_customer.full_name, Attachment.AddedBy.CUSTOMER

@@ -142,6 +142,11 @@ class TestWhoMayAdd:
         assert "“boiler.jpg”" in event.summary
         assert added.message is not None and added.message.kind == TimelineEvent.Kind.MESSAGE_IN
         assert added.message.body == "Here it is."
+        # The file follows the words it came with.
+        story = list(
+            TimelineEvent.objects.filter(request=r).order_by("occurred_at", "id").values_list("kind", flat=True)
+        )
+        assert story[-2:] == [TimelineEvent.Kind.MESSAGE_IN, TimelineEvent.Kind.ATTACHMENT_ADDED]
 
     def test_another_customers_request_reads_as_not_found(self, world: World, media: Path) -> None:
         r = captured(world)
