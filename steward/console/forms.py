@@ -10,7 +10,7 @@ from django import forms
 
 from steward.alerts.services import MAX_RESOLUTION
 from steward.handovers.services import MAX_NOTE
-from steward.requests.attachment_files import max_bytes, size_in_words
+from steward.requests.attachment_files import ACCEPT, max_bytes, size_in_words
 from steward.requests.lifecycle import Status
 from steward.requests.models import Channel
 from steward.requests.services import MAX_TEXT
@@ -96,6 +96,7 @@ class AttachForm(forms.Form):
         help_text="A photo (JPEG, PNG, GIF, WebP, HEIC), a PDF or a text file, up to {limit}. "
         "The customer sees it on their request.",
         error_messages={"required": "Choose the file first."},
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
     body = forms.CharField(
         label="Message to the customer with it (optional)",

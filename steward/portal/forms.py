@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from steward.requests.attachment_files import max_bytes, size_in_words
+from steward.requests.attachment_files import ACCEPT, max_bytes, size_in_words
 from steward.requests.services import MAX_TEXT
 
 
@@ -46,9 +46,7 @@ class ReplyForm(forms.Form):
         label="Add a photo or document (you can leave this empty)",
         required=False,
         help_text="A photo, a PDF or a text file, up to {limit}.",
-        widget=forms.FileInput(
-            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,image/heic,.heic,application/pdf,text/plain"}
-        ),
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -43,6 +43,8 @@ PDF = FileKind("application/pdf", "document (PDF)", (".pdf",))
 TEXT = FileKind("text/plain", "text file", (".txt",))
 
 KINDS = {k.content_type: k for k in (JPEG, PNG, GIF, WEBP, HEIC, PDF, TEXT)}
+# For the file pickers' `accept`: a hint to the browser only; the bytes decide.
+ACCEPT = ",".join([*KINDS, ".heic", ".heif"])
 ACCEPTED_IN_WORDS = "photos and pictures (JPEG, PNG, GIF, WebP, HEIC), PDF documents and plain text files"
 
 # ISO base media file brands that mean HEIC/HEIF still images (not AVIF, not video).
