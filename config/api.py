@@ -25,6 +25,7 @@ from steward.handovers.api import router as handovers_router
 from steward.needs.api import router as needs_router
 from steward.notifications.api import router as notifications_router
 from steward.organisations.api import router as organisations_router
+from steward.requests.api import customer_router as customer_attachments_router
 from steward.requests.api import router as requests_router
 from steward.transfers.api import router as transfers_router
 from steward.trusted.api import router as trusted_router
@@ -102,5 +103,6 @@ api.add_router("/", notifications_router)
 api.add_router("/", transfers_router)
 api.add_router("/", access_router)
 api.add_router("/", customer_side_router)
+api.add_router("/", customer_attachments_router)
 api.add_router("/", privacy_router)
 api.add_router("/", trusted_router)

@@ -126,6 +126,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# Files people attach to requests. MEDIA_ROOT is private: nothing serves it directly (no
+# MEDIA_URL route); every download goes through a view that checks who is asking.
+MEDIA_ROOT = Path(os.environ.get("STEWARD_MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Swap the backend (say, an S3-compatible store) to keep attachments elsewhere.
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    },
+}
+
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:my-work"
 LOGOUT_REDIRECT_URL = "console:login"
@@ -146,6 +159,10 @@ TASKS = {
 # A customer reply within this many days of resolution reopens the request; after it
 # the sweep closes the request.
 STEWARD_REOPEN_WINDOW_DAYS = int(os.environ.get("STEWARD_REOPEN_WINDOW_DAYS", "7"))
+# The largest photo or document someone may attach to a request, in bytes (default 10 MB).
+STEWARD_ATTACHMENT_MAX_BYTES = int(os.environ.get("STEWARD_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Uploads larger than this go to a temporary file rather than memory while they are checked.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # How often `manage.py worker` sweeps, in seconds.
 STEWARD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("STEWARD_SWEEP_INTERVAL_SECONDS", "60"))
 # API pagination bounds.

@@ -1,4 +1,10 @@
-"""Settings for the test suite: fast hashing, tasks run inline, mail kept in memory."""
+"""Settings for the test suite: fast hashing, tasks run inline, mail kept in memory,
+attached files kept in a throwaway folder (tests that look at files use their own)."""
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 
@@ -6,3 +12,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="steward-test-media-"))
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

@@ -4,7 +4,8 @@
 
 * every word about the customer is erased — their name, date of birth, needs, what
   matters to them, contact points, what they asked for, messages and notes, handover
-  notes, alert wording, break-glass reasons — and any mention of their name, email
+  notes, alert wording, break-glass reasons, the photos and documents on their requests
+  (the files are deleted once the erasure commits) — and any mention of their name, email
   address, phone number or address left anywhere else in the database is replaced by
   ``[erased]`` (a scan of every text column of every table);
 * what must be kept stays as an anonymous skeleton, each part listed as a `RetainedItem`
@@ -26,10 +27,12 @@ The customer row itself stays, emptied, because the kept records point at it.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.apps import apps
@@ -45,8 +48,9 @@ from steward.errors import Conflict
 from steward.handovers.models import HandoverOffer
 from steward.notifications.models import Notification
 from steward.organisations.models import StaffMember
+from steward.requests.attachment_files import attachment_storage
 from steward.requests.lifecycle import IN_PLAY
-from steward.requests.models import Request
+from steward.requests.models import Attachment, Request
 from steward.timeline.models import TimelineEvent
 from steward.timeline.rewrite_guard import timeline_rewrite_allowed
 from steward.transfers.models import TransferClient
@@ -54,6 +58,8 @@ from steward.transfers.models import TransferClient
 from .models import AccessEvent, Grant, GrantReceipt, PrivacyRequest, RetainedItem
 from .privacy import lock_open
 from .services import _wording
+
+logger = logging.getLogger(__name__)
 
 ERASED = "[erased]"
 RETENTION_YEARS = getattr(settings, "STEWARD_ERASURE_RETENTION_YEARS", 6)
@@ -69,6 +75,8 @@ REASONS = {
     f"claims (GDPR Art. 17(3)(e); {LIMITATION}).",
     "requests": "Evidence of what was asked of each organisation, who answered for it and when "
     f"(GDPR Art. 17(3)(e); {LIMITATION}).",
+    "attachments": "That a photo or document was added to a request, by the customer or by staff, when, and its "
+    f"size and kind; the file and its name are deleted (GDPR Art. 17(3)(e); {LIMITATION}).",
     "service_agreements": "Contract and payment records of the services provided (GDPR Art. 17(3)(b) and (e); "
     f"{LIMITATION}).",
     "alerts": "Safeguarding record: that the customer's welfare was checked, by whom and when (GDPR Art. 17(3)(b), "
@@ -208,6 +216,32 @@ def residual_scan(idents: list[str], *, fix: bool) -> list[tuple[str, str, int]]
     return hits
 
 
+def _delete_files(names: list[str]) -> None:
+    storage = attachment_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            # The rows no longer lead to the file; say which one is left so it can go by hand.
+            logger.exception("erasure could not delete attached file %s", name)
+
+
+def _erase_attachments(customer: Customer, *, now: datetime) -> int:
+    """The customer's photos and documents: the files are deleted once the erasure
+    commits (deleting them earlier would lose them if the erasure rolled back); the rows
+    keep which side added them, when, and the size and kind, and lose their name and
+    fingerprint. The random storage name stays: it says nothing about anyone."""
+    rows = Attachment.objects.filter(customer=customer)
+    names = list(rows.filter(erased_at__isnull=True).exclude(storage_name="").values_list("storage_name", flat=True))
+    rows.filter(erased_at__isnull=True).update(erased_at=now)
+    rows.update(filename=ERASED, sha256="")
+    rows.filter(added_by=Attachment.AddedBy.CUSTOMER).update(added_by_name="The customer")
+    rows.filter(added_by=Attachment.AddedBy.TRUSTED_PERSON).update(added_by_name=ERASED)
+    if names:
+        transaction.on_commit(partial(_delete_files, names))
+    return rows.count()
+
+
 def _refuse_while_in_service(customer: Customer) -> None:
     in_play = list(
         Request.objects.filter(customer=customer, status__in=IN_PLAY).order_by("id").values_list("pk", flat=True)
@@ -326,6 +360,7 @@ def customer_erase(*, privacy_request: PrivacyRequest, actor: StaffMember) -> Er
                 detail="",
                 resolution=ERASED if alert.resolution else "",
             )
+        counts["attachments"] = _erase_attachments(customer, now=now)
         TransferClient.objects.filter(customer=customer).exclude(answer_reason="").update(answer_reason=ERASED)
         TransferClient.objects.filter(customer=customer).exclude(decision_reason="").update(decision_reason=ERASED)
 
@@ -376,6 +411,11 @@ def _retain(request: PrivacyRequest, counts: dict[str, int], *, today: date) -> 
             f"{counts['timeline']} timeline entries: kind, time, channel, organisation and staff names only",
         ),
         "requests": (counts["requests"], f"{counts['requests']} requests: organisation, need, owner and dates only"),
+        "attachments": (
+            counts["attachments"],
+            f"{counts['attachments']} photos and documents: who added each (customer or staff), when, size and kind; "
+            "the files deleted",
+        ),
         "service_agreements": (
             counts["service_agreements"],
             f"{counts['service_agreements']} services: provider, commissioner, coordinator, service and dates",

@@ -19,11 +19,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from steward.agreements.models import ServiceAgreement
 from steward.customers.models import ContactPoint, Customer
-from steward.requests.models import Request
+from steward.requests.attachment_files import size_in_words
+from steward.requests.models import Attachment, Request
 from steward.timeline.models import TimelineEvent
 
 from .models import AccessEvent, Grant, GrantReceipt, PrivacyRequest
@@ -173,6 +175,31 @@ def _requests(customer_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _attachments(customer_id: int) -> list[dict[str, Any]]:
+    """The photos and documents on the customer's requests: described, with where to
+    download each (the bytes themselves are not inside the export)."""
+    rows = Attachment.objects.filter(customer_id=customer_id).order_by("created_at", "id")
+    return [
+        {
+            "id": a.pk,
+            "request": a.request_id,
+            "message": a.message_id,
+            "added_by": a.added_by,
+            "added_by_name": a.added_by_name,
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "added_at": iso(a.created_at),
+            "erased_at": iso(a.erased_at),
+            "download": None
+            if a.erased_at
+            else reverse("portal:request-file", kwargs={"request_id": a.request_id, "attachment_id": a.pk}),
+        }
+        for a in rows
+    ]
+
+
 def _agreements(customer_id: int) -> list[dict[str, Any]]:
     rows = (
         ServiceAgreement.objects.filter(customer_id=customer_id)
@@ -300,6 +327,7 @@ def customer_export(customer: Customer, *, exported_by: str = "Steward") -> dict
         "contact_points": _contact_points(cid),
         "timeline": _timeline(cid),
         "requests": _requests(cid),
+        "attachments": _attachments(cid),
         "service_agreements": _agreements(cid),
         "grants": _grants(cid),
         "receipts": _receipts(cid),
@@ -321,12 +349,17 @@ def _readable(value: str | None) -> str:
 def customer_export_html(document: dict[str, Any]) -> str:
     """The same document for a person to read (a standalone HTML page)."""
     timeline = [{**e, "when": _readable(e["occurred_at"])} for e in document["timeline"]]
+    attachments = [
+        {**a, "when": _readable(a["added_at"]), "size_words": size_in_words(a["size"])}
+        for a in document.get("attachments", [])
+    ]
     access_log = [{**e, "when": _readable(e["at"])} for e in document["access_log"]]
     return render_to_string(
         "consent/customer_export.html",
         {
             "doc": document,
             "timeline": timeline,
+            "attachments": attachments,
             "access_log": access_log,
             "exported": _readable(document["exported_at"]),
         },

@@ -60,13 +60,15 @@ EXPORT_SCHEMA: dict[str, Any] = {
             "contact_points": {"type": "array", "items": {"$ref": "#/$defs/contact_point"}},
             "timeline": {"type": "array", "items": {"$ref": "#/$defs/event"}},
             "requests": {"type": "array", "items": {"$ref": "#/$defs/request"}},
+            "attachments": {"type": "array", "items": {"$ref": "#/$defs/attachment"}},
             "service_agreements": {"type": "array", "items": {"$ref": "#/$defs/agreement"}},
             "grants": {"type": "array", "items": {"$ref": "#/$defs/grant"}},
             "receipts": {"type": "array", "items": {"$ref": "#/$defs/receipt"}},
             "access_log": {"type": "array", "items": {"$ref": "#/$defs/access"}},
             "privacy_requests": {"type": "array", "items": {"$ref": "#/$defs/privacy_request"}},
         },
-        optional=("$schema",),
+        # Exports made before files could be attached have no "attachments".
+        optional=("$schema", "attachments"),
     ),
     "$defs": {
         "customer": _obj(
@@ -123,6 +125,22 @@ EXPORT_SCHEMA: dict[str, Any] = {
                 "created_at": WHEN,
                 "resolved_at": WHEN_OR_NULL,
                 "closed_at": WHEN_OR_NULL,
+            }
+        ),
+        "attachment": _obj(
+            {
+                "id": ID,
+                "request": ID,
+                "message": ID_OR_NULL,
+                "added_by": {"enum": ["customer", "staff", "trusted_person"]},
+                "added_by_name": STR,
+                "filename": STR,
+                "content_type": STR,
+                "size": {"type": "integer", "minimum": 0},
+                "sha256": STR,
+                "added_at": WHEN,
+                "erased_at": WHEN_OR_NULL,
+                "download": TEXT_OR_NULL,
             }
         ),
         "agreement": _obj(

@@ -10,6 +10,7 @@ from django import forms
 
 from steward.alerts.services import MAX_RESOLUTION
 from steward.handovers.services import MAX_NOTE
+from steward.requests.attachment_files import ACCEPT, max_bytes, size_in_words
 from steward.requests.lifecycle import Status
 from steward.requests.models import Channel
 from steward.requests.services import MAX_TEXT
@@ -84,6 +85,30 @@ class NoteForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "note-%s")
         super().__init__(*args, **kwargs)
+
+
+class AttachForm(forms.Form):
+    """A photo or document for a request, and optionally a message to the customer with
+    it. What the file is, and whether it is small enough, is for the service to say."""
+
+    file = forms.FileField(
+        label="Photo or document",
+        help_text="A photo (JPEG, PNG, GIF, WebP, HEIC), a PDF or a text file, up to {limit}. "
+        "The customer sees it on their request.",
+        error_messages={"required": "Choose the file first."},
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+    )
+    body = forms.CharField(
+        label="Message to the customer with it (optional)",
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "attach-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = self.fields["file"].help_text.format(limit=size_in_words(max_bytes()))
 
 
 class StatusForm(forms.Form):

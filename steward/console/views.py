@@ -52,16 +52,18 @@ from steward.organisations.selectors import (
     team_list,
 )
 from steward.requests import services as request_services
+from steward.requests.attachment_download import attachment_response
 from steward.requests.lifecycle import Status
 from steward.requests.models import Request
 from steward.requests.permissions import can_view, can_work_on
-from steward.requests.selectors import my_requests, request_get_for
+from steward.requests.selectors import attachment_on_request, attachments_of_request, my_requests, request_get_for
 from steward.timeline.selectors import timeline_for_customer, timeline_for_request
 from steward.trusted.selectors import trusted_people_of
 
 from . import presenters
 from .access import ConsoleRequest, not_found, page, staff_required
 from .forms import (
+    AttachForm,
     CaptureForm,
     CustomerSearchForm,
     DeclineForm,
@@ -174,6 +176,8 @@ def _request_context(staff: StaffMember, target: Request, **forms: Any) -> dict[
         "moves": presenters.status_moves(target) if may_work else [],
         "events": list(timeline_for_request(request_id=target.pk)[:TIMELINE_LIMIT]),
         "timeline_limit": TIMELINE_LIMIT,
+        "attachments": list(attachments_of_request(request_id=target.pk)),
+        "attach_form": forms.get("attach_form") or AttachForm(),
         "message_form": forms.get("message_form") or MessageForm(may_write_out=may_work),
         "note_form": forms.get("note_form") or NoteForm(),
         "status_form": forms.get("status_form") or StatusForm(),
@@ -248,6 +252,56 @@ def request_message(request: ConsoleRequest, staff: StaffMember, request_id: int
         else f"What {target.customer.known_as} said is on the timeline."
     )
     return _after_change(request, staff, target.pk, done)
+
+
+@require_POST
+@staff_required
+def request_attach(request: ConsoleRequest, staff: StaffMember, request_id: int) -> HttpResponse:
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    form = AttachForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_request(request, staff, target, status=400, attach_form=form)
+    try:
+        added = request_services.request_attach(
+            request=target, upload=form.cleaned_data["file"], actor=staff, body=form.cleaned_data["body"]
+        )
+    except DomainError as exc:
+        if exc.code.startswith("attachment_"):
+            form.add_error("file", exc.message)
+            return _render_request(request, staff, target, status=exc.status, attach_form=form)
+        return _render_request(request, staff, target, status=exc.status, attach_form=form, error=exc.message)
+    return _after_change(
+        request, staff, target.pk, f"“{added.filename}” is on the request; {target.customer.known_as} can see it."
+    )
+
+
+@require_GET
+@staff_required
+def request_file(request: ConsoleRequest, staff: StaffMember, request_id: int, attachment_id: int) -> HttpResponse:
+    """Download a file on a request: the customer's data, so through the read door with
+    the purpose given for this customer in this session (one access event per download)."""
+    try:
+        target = request_get_for(staff=staff, request_id=request_id)
+        found = attachment_on_request(request_id=target.pk, attachment_id=attachment_id)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
+    _, instead = read_or_ask(
+        request,
+        staff,
+        customer_id=target.customer_id,
+        categories=[DataCategory.MESSAGES],
+        resource=f"attachment:{found.pk}",
+        default_purpose=Purpose.SERVICE_PROVISION if can_work_on(staff, target) else None,
+    )
+    if instead is not None:
+        return instead
+    try:
+        return attachment_response(found)
+    except NotFound as exc:
+        return not_found(request, staff, exc.message)
 
 
 @require_POST

@@ -47,6 +47,7 @@ CustomerView = Callable[Concatenate[HttpRequest, Customer, P], HttpResponse]
 PAGE_SCOPES: dict[str, Scope] = {
     "my-requests": Scope.SEE_REQUESTS,
     "request": Scope.SEE_REQUESTS,
+    "request-file": Scope.SEE_REQUESTS,
     "request-reply": Scope.REPLY,
     "request-not-fixed": Scope.REPLY,
     "ask": Scope.ASK,
@@ -58,6 +59,7 @@ PAGE_SCOPES: dict[str, Scope] = {
 LOGGED_READS: dict[str, tuple[str, list[str]]] = {
     "my-requests": ("requests", [DataCategory.MESSAGES]),
     "request": ("request:{request_id}", [DataCategory.MESSAGES]),
+    "request-file": ("request:{request_id}:file:{attachment_id}", [DataCategory.MESSAGES]),
     "privacy": ("privacy", []),
 }
 

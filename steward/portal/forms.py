@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from steward.requests.attachment_files import ACCEPT, max_bytes, size_in_words
 from steward.requests.services import MAX_TEXT
 from steward.trusted.permissions import Scope
 
@@ -35,12 +36,34 @@ class CodeForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """A message, a file, or both. Whether the file is a kind we take, and small enough,
+    is for `request_attach` to say (it reads the bytes)."""
+
     body = forms.CharField(
         label="Your message",
         max_length=MAX_TEXT,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write your message first."},
     )
+    file = forms.FileField(
+        label="Add a photo or document (you can leave this empty)",
+        required=False,
+        help_text="A photo, a PDF or a text file, up to {limit}.",
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = self.fields["file"].help_text.format(limit=size_in_words(max_bytes()))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("body") or "").strip() and not cleaned.get("file") and "body" not in self.errors:
+            self.add_error(
+                "body",
+                "Write your message first. If you only want to send a photo or document, choose the file below.",
+            )
+        return cleaned
 
 
 class StillNotFixedForm(forms.Form):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files import File
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from steward.customers.contact_normalisation import normalise_email
 from steward.customers.models import Customer
 from steward.needs.models import Need
 from steward.requests import services as request_services
-from steward.requests.models import Channel, Request
+from steward.requests.models import Attachment, Channel, Request
 from steward.timeline.models import TimelineEvent
 from steward.trusted.models import TrustedPerson
 from steward.trusted.permissions import Scope
@@ -158,6 +159,27 @@ def portal_reply(
         direction="in",
         body=body,
         channel=Channel.WEB,
+        trusted_person=_acting(trusted, Scope.REPLY),
+    )
+
+
+@transaction.atomic
+def portal_attach(
+    *,
+    customer: Customer,
+    request: Request,
+    upload: File,  # type: ignore[type-arg]
+    body: str = "",
+    trusted: TrustedPerson | None = None,
+) -> Attachment:
+    """The customer (or someone they trust, for them) sends a photo or document, with
+    their message if they wrote one."""
+    return request_services.request_attach(
+        request=request,
+        upload=upload,
+        actor=None,
+        customer=customer,
+        body=body,
         trusted_person=_acting(trusted, Scope.REPLY),
     )
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/trusted-people/<int:trusted_id>/end/", trusted_views.trusted_person_end, name="trusted-person-end"),
     path("me/requests/<int:request_id>/", views.request_detail, name="request"),
     path("me/requests/<int:request_id>/reply/", views.request_reply, name="request-reply"),
+    path("me/requests/<int:request_id>/files/<int:attachment_id>/", views.request_file, name="request-file"),
     path("me/requests/<int:request_id>/still-not-fixed/", views.request_still_not_fixed, name="request-not-fixed"),
     path("me/ask/", views.ask, name="ask"),
     path("me/privacy/", privacy_views.privacy, name="privacy"),

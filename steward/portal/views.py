@@ -8,11 +8,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from steward.customers.models import Customer
 from steward.errors import DomainError, NotFound
 from steward.needs.selectors import need_get
+from steward.requests.attachment_download import attachment_response
+from steward.requests.selectors import attachment_on_request, attachments_of_request
+from steward.requests.services import customer_may_attach
 from steward.trusted.models import TrustedPerson
 from steward.trusted.permissions import Scope
 
@@ -229,6 +233,8 @@ def _request_page(
     context = {
         "r": present(found, chain),
         "events": list(selectors.conversation(request=found)),
+        "attachments": list(attachments_of_request(request_id=found.pk)),
+        "may_attach": customer_may_attach(found, now=timezone.now()),
         "reply_form": reply_form or ReplyForm(),
         "chase_form": chase_form or StillNotFixedForm(),
         "error": error,
@@ -247,21 +253,41 @@ def request_detail(request: HttpRequest, customer: Customer, request_id: int) ->
 @require_POST
 @customer_required
 def request_reply(request: HttpRequest, customer: Customer, request_id: int) -> HttpResponse:
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     try:
         found = selectors.customer_request(customer=customer, request_id=request_id)
     except NotFound:
         return _not_found(request, customer, "We cannot find that request among yours.")
     if not form.is_valid():
         return _request_page(request, customer, request_id, reply_form=form, status=400)
+    upload, body = form.cleaned_data.get("file"), form.cleaned_data["body"]
     try:
-        services.portal_reply(
-            customer=customer, request=found, body=form.cleaned_data["body"], trusted=_trusted(request)
-        )
+        if upload:
+            services.portal_attach(
+                customer=customer, request=found, upload=upload, body=body, trusted=_trusted(request)
+            )
+        else:
+            services.portal_reply(customer=customer, request=found, body=body, trusted=_trusted(request))
     except DomainError as exc:
+        if upload and exc.code.startswith("attachment_"):
+            form.add_error("file", exc.message)
+            return _request_page(request, customer, request_id, reply_form=form, status=exc.status)
         return _request_page(request, customer, request_id, reply_form=form, error=exc.message, status=exc.status)
-    messages.success(request, f"Thank you. {found.owner.display_name if found.owner else 'We'} will see your message.")
+    who = found.owner.display_name if found.owner else "We"
+    what = "your message" if not upload else ("your message and file" if body.strip() else "your file")
+    messages.success(request, f"Thank you. {who} will see {what}.")
     return redirect("portal:request", request_id=request_id)
+
+
+@require_GET
+@customer_required
+def request_file(request: HttpRequest, customer: Customer, request_id: int, attachment_id: int) -> HttpResponse:
+    """A file on the customer's own request, as a download."""
+    try:
+        found = selectors.customer_request(customer=customer, request_id=request_id)
+        return attachment_response(attachment_on_request(request_id=found.pk, attachment_id=attachment_id))
+    except NotFound:
+        return _not_found(request, customer, "We cannot find that file on your request.")
 
 
 @require_POST

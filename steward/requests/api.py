@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Query, Router, Schema, UploadedFile
 from pydantic import ConfigDict, Field
 
-from steward.accounts.auth import acting_staff
+from steward.accounts.auth import acting_customer, acting_staff, customer_auth
 from steward.consent.reads import ReadPurpose, read_for
 from steward.consent.vocabulary import DataCategory
 from steward.customers.selectors import customer_get
@@ -23,10 +23,13 @@ from steward.timeline.api import TimelineEventOut, event_out
 from steward.timeline.selectors import event_on_request, timeline_for_request
 
 from . import selectors, services
+from .attachment_download import attachment_response
 from .lifecycle import PLAIN_WORDS, Status
-from .models import Channel, Request
+from .models import Attachment, Channel, Request
 
 router = Router(tags=["requests"])
+# The customer's own files, on the customer's side of the API (customer token).
+customer_router = Router(tags=["the customer's side"], auth=customer_auth)
 
 ChannelName = Literal["web", "phone", "email", "sms", "in_person"]
 StatusName = Literal["open", "waiting_on_customer", "resolved", "closed"]
@@ -237,4 +240,137 @@ def request_timeline(
     return result
 
 
-__all__ = ["Channel", "router"]
+# --- attachments ---------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    request_id: int
+    message_event_id: int | None = Field(description="The timeline entry of the message it came with, if any.")
+    filename: str = Field(description="What the person called it, made safe to show.")
+    content_type: str = Field(description="What the file is, detected from its bytes.")
+    size: int = Field(description="In bytes.")
+    sha256: str
+    added_by: Literal["customer", "staff", "trusted_person"]
+    added_by_name: str
+    created_at: datetime
+    download: str = Field(description="Where to fetch the file (staff: add ?purpose=).")
+
+
+def attachment_out(a: Attachment, *, download: str) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "request_id": a.request_id,
+        "message_event_id": a.message_id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "added_by": a.added_by,
+        "added_by_name": a.added_by_name,
+        "created_at": a.created_at,
+        "download": download,
+    }
+
+
+def _staff_download(a: Attachment) -> str:
+    return f"/api/v1/requests/{a.request_id}/attachments/{a.pk}"
+
+
+ATTACH_HELP = (
+    "Multipart form: `file` (a photo — JPEG, PNG, GIF, WebP, HEIC —, a PDF or a plain text file; what it is "
+    "is read from its bytes; at most STEWARD_ATTACHMENT_MAX_BYTES, 10 MB by default) and optionally `message`."
+)
+
+
+@router.post(
+    "/requests/{request_id}/attachments",
+    response={201: AttachmentOut},
+    summary="Add a photo or document to a request (those who work on it)",
+    description=ATTACH_HELP + " With `message`, it goes to the customer as a message with the file.",
+)
+def add_attachment(
+    request: HttpRequest, request_id: int, file: File[UploadedFile], message: Form[str] = ""
+) -> tuple[int, dict[str, Any]]:
+    actor = acting_staff(request)
+    target = selectors.request_get_for(staff=actor, request_id=request_id)
+    added = services.request_attach(request=target, upload=file, actor=actor, body=message)
+    return 201, attachment_out(added, download=_staff_download(added))
+
+
+@router.get(
+    "/requests/{request_id}/attachments",
+    response=list[AttachmentOut],
+    summary="The files on a request (needs a purpose)",
+)
+def list_attachments(request: HttpRequest, request_id: int, why: Query[ReadPurpose]) -> list[dict[str, Any]]:
+    target = _read(acting_staff(request), request_id, why)
+    held = selectors.attachments_of_request(request_id=target.pk)
+    return [attachment_out(a, download=_staff_download(a)) for a in held]
+
+
+@router.get(
+    "/requests/{request_id}/attachments/{attachment_id}",
+    summary="Download one file (needs a purpose; the read is logged)",
+    description="Sent as a download (`Content-Disposition: attachment`) with the detected type and "
+    "`X-Content-Type-Options: nosniff`.",
+)
+def download_attachment(
+    request: HttpRequest, request_id: int, attachment_id: int, why: Query[ReadPurpose]
+) -> HttpResponse:
+    staff = acting_staff(request)
+    target = selectors.request_get_for(staff=staff, request_id=request_id)
+    found = selectors.attachment_on_request(request_id=target.pk, attachment_id=attachment_id)
+    read_for(
+        actor=staff,
+        customer_id=target.customer_id,
+        why=why,
+        categories=[DataCategory.MESSAGES],
+        resource=f"attachment:{found.pk}",
+    )
+    return attachment_response(found)
+
+
+def _customer_download(a: Attachment) -> str:
+    return f"/api/v1/customer/requests/{a.request_id}/attachments/{a.pk}"
+
+
+@customer_router.get(
+    "/customer/requests/{request_id}/attachments",
+    response=list[AttachmentOut],
+    summary="The files on one of my requests",
+)
+def my_attachments(request: HttpRequest, request_id: int) -> list[dict[str, Any]]:
+    customer = acting_customer(request)
+    mine = selectors.customer_request_get(customer=customer, request_id=request_id)
+    return [
+        attachment_out(a, download=_customer_download(a)) for a in selectors.attachments_of_request(request_id=mine.pk)
+    ]
+
+
+@customer_router.post(
+    "/customer/requests/{request_id}/attachments",
+    response={201: AttachmentOut},
+    summary="Add a photo or document to one of my requests",
+    description=ATTACH_HELP + " With `message`, it is a message from you with the file.",
+)
+def my_attachment_add(
+    request: HttpRequest, request_id: int, file: File[UploadedFile], message: Form[str] = ""
+) -> tuple[int, dict[str, Any]]:
+    customer = acting_customer(request)
+    mine = selectors.customer_request_get(customer=customer, request_id=request_id)
+    added = services.request_attach(request=mine, upload=file, actor=None, customer=customer, body=message)
+    return 201, attachment_out(added, download=_customer_download(added))
+
+
+@customer_router.get(
+    "/customer/requests/{request_id}/attachments/{attachment_id}",
+    summary="Download one of my files",
+)
+def my_attachment_download(request: HttpRequest, request_id: int, attachment_id: int) -> HttpResponse:
+    customer = acting_customer(request)
+    mine = selectors.customer_request_get(customer=customer, request_id=request_id)
+    return attachment_response(selectors.attachment_on_request(request_id=mine.pk, attachment_id=attachment_id))
+
+
+__all__ = ["Channel", "customer_router", "router"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from . import attachment_files
 from .lifecycle import IN_PLAY, Status
 
 
@@ -110,3 +111,71 @@ class Request(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+
+class Attachment(models.Model):
+    """A photo or document added to a request, by the customer or by staff working on it.
+
+    The bytes are kept through the ``attachments`` storage under ``storage_name`` (a
+    random name); what kind of file it is was decided from the bytes (``content_type``),
+    never from its name. ``message`` is the timeline entry it came with, when it came
+    with words. ``added_by`` says whose side added it; ``added_by_name`` is copied in, as
+    on the timeline, so it reads correctly after people move on. A trusted person acting
+    for the customer will be a third kind of author (``trusted_person``), named in
+    ``added_by_name``.
+
+    On erasure the file is deleted and the readable fields are blanked (``erased_at``);
+    the row stays, as evidence that something was added, by which side and when.
+    """
+
+    class AddedBy(models.TextChoices):
+        CUSTOMER = "customer", "The customer"
+        STAFF = "staff", "Staff"
+        TRUSTED_PERSON = "trusted_person", "Someone the customer trusts"
+
+    request = models.ForeignKey(Request, on_delete=models.PROTECT, related_name="attachments")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="attachments")
+    message = models.ForeignKey(
+        "timeline.TimelineEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The message it came with, if any.",
+    )
+    added_by = models.CharField(max_length=20, choices=AddedBy.choices)
+    added_by_staff = models.ForeignKey(
+        "organisations.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    added_by_name = models.CharField(max_length=300)
+    filename = models.CharField(max_length=255, help_text="What the person called it, made safe to show.")
+    content_type = models.CharField(max_length=100, help_text="Detected from the bytes.")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["request", "created_at"], name="attachment_request_idx"),
+            models.Index(fields=["customer", "created_at"], name="attachment_customer_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(added_by__in=["customer", "staff", "trusted_person"]),
+                name="attachment_added_by_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(added_by="staff") | models.Q(added_by_staff__isnull=False),
+                name="staff_attachment_names_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attachment #{self.pk} on request #{self.request_id}"
+
+    @property
+    def size_in_words(self) -> str:
+        return attachment_files.size_in_words(self.size)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.db.models import F, QuerySet
 
+from steward.customers.models import Customer
 from steward.errors import NotFound, PermissionDenied
 from steward.organisations.models import StaffMember, Team
 from steward.timeline.selectors import visible_organisation_ids
 
 from .lifecycle import IN_PLAY
-from .models import Request
+from .models import Attachment, Request
 
 LIST_RELATED = ("customer", "need", "team", "owner", "organisation")
 
@@ -75,3 +76,30 @@ def open_work_by_owner(owner_ids: list[int]) -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")
     )
+
+
+def customer_request_get(*, customer: Customer, request_id: int) -> Request:
+    """One of the customer's own requests; anyone else's reads as not found."""
+    try:
+        return Request.objects.select_related("customer", "organisation").get(pk=request_id, customer=customer)
+    except Request.DoesNotExist as exc:
+        raise NotFound(f"There is no request #{request_id} of yours.", code="request_not_found") from exc
+
+
+# --- attachments ---------------------------------------------------------------------
+
+
+def attachments_of_request(*, request_id: int) -> QuerySet[Attachment]:
+    """The files added to a request that are still held (not erased), oldest first. The
+    caller has already decided the reader may see the request."""
+    return Attachment.objects.filter(request_id=request_id, erased_at__isnull=True).order_by("created_at", "id")
+
+
+def attachment_on_request(*, request_id: int, attachment_id: int) -> Attachment:
+    """One held file of a request; one on another request, or erased, reads as not found."""
+    try:
+        return attachments_of_request(request_id=request_id).select_related("request").get(pk=attachment_id)
+    except Attachment.DoesNotExist as exc:
+        raise NotFound(
+            f"There is no file #{attachment_id} on request #{request_id}.", code="attachment_not_found"
+        ) from exc

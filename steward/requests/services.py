@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,8 +30,17 @@ from steward.organisations.selectors import escalation_chain, first_active_super
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
+from .attachment_files import (
+    attachment_storage,
+    check_size,
+    clean_filename,
+    new_storage_name,
+    sha256_of,
+    size_in_words,
+    sniff,
+)
 from .lifecycle import IN_PLAY, PLAIN_WORDS, Status, Trigger, check_transition
-from .models import Channel, Request
+from .models import Attachment, Channel, Request
 from .permissions import can_view, require_work_on
 from .routing import RoutingDecision, route
 
@@ -413,6 +423,136 @@ def request_add_note(
         body=body,
         is_internal=True,
     )
+
+
+# --- attachments --------------------------------------------------------------------
+
+
+def customer_may_attach(request: Request, *, now: datetime) -> bool:
+    """The customer may add a file to their request while it is in play, or within the
+    reopen window after it was resolved or closed (the letter that arrived the day
+    after)."""
+    if request.status in IN_PLAY:
+        return True
+    finished = request.closed_at or request.resolved_at
+    return finished is not None and now - finished <= timedelta(days=settings.STEWARD_REOPEN_WINDOW_DAYS)
+
+
+def _check_may_attach(request: Request, *, actor: StaffMember | None, customer: Customer | None, now: datetime) -> None:
+    if actor is None:
+        if customer is None or request.customer_id != customer.pk:
+            raise NotFound(f"There is no request #{request.pk} of yours.", code="request_not_found")
+        if not customer_may_attach(request, now=now):
+            raise Conflict(
+                f"Request #{request.pk} was finished more than {settings.STEWARD_REOPEN_WINDOW_DAYS} days ago, so "
+                "it no longer takes files. Ask for help again and add the file there.",
+                code="request_closed_for_attachments",
+            )
+        return
+    _require_active(actor)
+    if not can_view(actor, request):
+        raise PermissionDenied(f"Request #{request.pk} is not visible to you.", code="not_visible")
+    require_work_on(actor, request)
+
+
+def request_attach(
+    *,
+    request: Request,
+    upload: File,  # type: ignore[type-arg]
+    actor: StaffMember | None,
+    customer: Customer | None = None,
+    body: str = "",
+    trusted_person: TrustedPerson | None = None,
+) -> Attachment:
+    """Add a photo or document to a request, with an ``attachment_added`` entry on the
+    customer's timeline in the same transaction (and, with ``body``, the message it came
+    with: from the customer, or to them from staff).
+
+    ``actor=None`` means the customer added it themselves (``customer``): only on their
+    own request, while it is in play or recently finished (`customer_may_attach`);
+    ``trusted_person`` when someone they trust sends it for them (checked by the caller).
+    Staff must be able to work on the request (`permissions.can_work_on`).
+
+    What the file is comes from its bytes (`attachment_files.sniff`); too large, empty or
+    of a kind we do not take is refused before anything is stored. The bytes are stored
+    inside the transaction, after the checks; if anything after that fails, the stored
+    file is deleted before the error goes on, so a refusal leaves no file behind. Call it
+    on its own, not inside a larger transaction: a rollback of someone else's transaction
+    after it returns would leave the file without its row.
+    """
+    size = int(upload.size or 0)
+    check_size(size)
+    kind = sniff(upload)
+    filename = clean_filename(upload.name or "")
+    digest = sha256_of(upload)
+    storage = attachment_storage()
+    stored: str | None = None
+    try:
+        with transaction.atomic():
+            request = _lock(request)
+            now = timezone.now()
+            _check_may_attach(request, actor=actor, customer=customer, now=now)
+            message = None
+            if (body or "").strip():
+                message = request_add_message(
+                    request=request,
+                    actor=actor,
+                    customer=customer,
+                    direction="in" if actor is None else "out",
+                    body=body,
+                    channel=Channel.WEB,
+                    trusted_person=trusted_person if actor is None else None,
+                )
+            stored = storage.save(new_storage_name(), upload)
+            # After the message, so the file follows the words it came with on the timeline.
+            now = timezone.now()
+            owner_customer = request.customer
+            if actor is None and trusted_person is not None:
+                who, by = _customer_voice(owner_customer, trusted_person), Attachment.AddedBy.TRUSTED_PERSON
+                sentence = f"{trusted_person.name} added a {kind.words} for {owner_customer.known_as}"
+            elif actor is None:
+                who, by = owner_customer.full_name, Attachment.AddedBy.CUSTOMER
+                sentence = f"{owner_customer.known_as} added a {kind.words}"
+            else:
+                who, by = actor.display_name, Attachment.AddedBy.STAFF
+                sentence = f"{actor.display_name} added a {kind.words}"
+            attachment = Attachment.objects.create(
+                request=request,
+                customer=owner_customer,
+                message=message,
+                added_by=by,
+                added_by_staff=actor,
+                added_by_name=who[:300],
+                filename=filename,
+                content_type=kind.content_type,
+                size=size,
+                sha256=digest,
+                storage_name=stored,
+                created_at=now,
+            )
+            event_record(
+                customer=owner_customer,
+                organisation=request.organisation,
+                request=request,
+                kind=TimelineEvent.Kind.ATTACHMENT_ADDED,
+                channel=TimelineEvent.Channel.WEB if actor is None else TimelineEvent.Channel.SYSTEM,
+                actor=actor,
+                actor_name=_customer_voice(owner_customer, trusted_person) if actor is None else None,
+                summary=f"{sentence}: “{filename}” ({size_in_words(size)}).",
+                data={
+                    "attachment": attachment.pk,
+                    "size": size,
+                    "content_type": kind.content_type,
+                    **_trusted_data(trusted_person if actor is None else None),
+                },
+                occurred_at=now,
+            )
+    except BaseException:
+        # No orphans: the row and its event are gone with the transaction, so the bytes go too.
+        if stored is not None:
+            storage.delete(stored)
+        raise
+    return attachment
 
 
 # --- status -------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class TimelineEvent(models.Model):
         TRUSTED_PERSON_ADDED = "trusted_person_added", "Trusted person named"
         TRUSTED_PERSON_CHANGED = "trusted_person_changed", "Trusted person's access changed"
         TRUSTED_PERSON_REVOKED = "trusted_person_revoked", "Trusted person's access ended"
+        ATTACHMENT_ADDED = "attachment_added", "Photo or document added"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"

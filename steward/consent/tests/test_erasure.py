@@ -18,10 +18,13 @@ from steward.consent.privacy import privacy_request_open
 from steward.customers.models import ContactPoint, Customer
 from steward.errors import Conflict, NotFound
 from steward.requests.services import request_capture
+from steward.requests.tests.attachment_samples import media
 from steward.requests.tests.factories import World, make_world
 from steward.timeline.models import TimelineEvent
 
 from .privacy_story import ADDRESS, EMAIL, NAME, PHONE, tell
+
+__all__ = ["media"]
 
 SEARCHED = [NAME, "Zenobia", "Quartermaine", EMAIL, PHONE, "07700900123", "447700900123", ADDRESS, "NT14QZ"]
 
@@ -143,3 +146,50 @@ def test_only_the_named_lead_and_their_line_may_erase(world: World) -> None:
     with pytest.raises(Conflict):
         customer_erase(privacy_request=export, actor=world.head)
     assert PrivacyRequest.objects.filter(status="done").count() == 0
+
+
+def test_photos_and_documents_are_deleted_and_their_rows_say_nothing(
+    world: World, media, django_capture_on_commit_callbacks
+) -> None:
+    from steward.requests.models import Attachment
+    from steward.requests.services import request_attach
+    from steward.requests.tests.attachment_samples import JPEG, PDF, stored_files, upload
+
+    story = tell(world)
+    owner = story.request.owner or world.lead
+    mine = request_attach(
+        request=story.request, upload=upload(f"{NAME} boiler.jpg", JPEG), actor=None, customer=story.customer
+    )
+    theirs = request_attach(request=story.request, upload=upload(f"Letter to {NAME}.pdf", PDF), actor=owner)
+    assert len(stored_files(media)) == 2 and everywhere(NAME)
+
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_erase(privacy_request=erasure, actor=world.head)
+
+    assert stored_files(media) == []  # the files are gone from storage
+    for needle in SEARCHED:
+        assert everywhere(needle) == [], needle
+    rows = {a.pk: a for a in Attachment.objects.filter(customer=story.customer)}
+    assert rows[mine.pk].filename == "[erased]" and rows[mine.pk].sha256 == "" and rows[mine.pk].erased_at
+    assert rows[mine.pk].added_by_name == "The customer" and rows[theirs.pk].added_by_name == owner.display_name
+    assert (rows[theirs.pk].size, rows[theirs.pk].content_type) == (len(PDF), "application/pdf")
+    kept = RetainedItem.objects.get(privacy_request=erasure, category="attachments")
+    assert kept.count == 2 and "Limitation Act 1980" in kept.legal_reason
+
+
+def test_an_erasure_that_fails_keeps_the_files(world: World, media, monkeypatch) -> None:
+    from steward.requests.services import request_attach
+    from steward.requests.tests.attachment_samples import PDF, stored_files, upload
+
+    story = tell(world)
+    request_attach(request=story.request, upload=upload("letter.pdf", PDF), actor=story.request.owner or world.lead)
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("steward.consent.erasure._retain", broken)
+    with pytest.raises(RuntimeError):
+        customer_erase(privacy_request=erasure, actor=world.head)
+    assert len(stored_files(media)) == 1

@@ -15,10 +15,13 @@ from django.utils import timezone
 
 from steward.consent.export import customer_export, customer_export_html
 from steward.consent.schema import EXPORT_SCHEMA, schema_errors, schema_json
+from steward.requests.tests.attachment_samples import media
 from steward.requests.tests.factories import World, make_world
 from steward.timeline.models import TimelineEvent
 
 from .privacy_story import EMAIL, NAME, PHONE, tell
+
+__all__ = ["media"]
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "docs" / "schema" / "customer-export.schema.json"
 
@@ -131,3 +134,30 @@ def test_exporting_ten_thousand_events_takes_under_a_second(world: World) -> Non
     took = (datetime.now(UTC) - started).total_seconds()
     assert len(doc["timeline"]) > 10_000
     assert took < 3.0, f"export took {took:.2f}s"  # the 1 s target is for `make bench` on an idle machine
+
+
+def test_photos_and_documents_are_listed_with_where_to_download_them(world: World, media) -> None:
+    from steward.requests.services import request_attach
+    from steward.requests.tests.attachment_samples import JPEG, PDF, upload
+
+    story = tell(world)
+    mine = request_attach(request=story.request, upload=upload("boiler.jpg", JPEG), actor=None, customer=story.customer)
+    request_attach(request=story.request, upload=upload("scan.jpg", PDF), actor=story.request.owner or world.lead)
+    doc = customer_export(story.customer)
+    assert schema_errors(doc) == []
+    files = doc["attachments"]
+    assert [(a["filename"], a["content_type"], a["added_by"]) for a in files] == [
+        ("boiler.jpg", "image/jpeg", "customer"),
+        ("scan.jpg", "application/pdf", "staff"),
+    ]
+    assert files[0]["download"] == f"/me/requests/{story.request.pk}/files/{mine.pk}/"
+    assert files[0]["size"] == len(JPEG) and len(files[0]["sha256"]) == 64
+    html = customer_export_html(doc)
+    assert "Your photos and documents (2)" in html
+    assert f'<a href="/me/requests/{story.request.pk}/files/{mine.pk}/">boiler.jpg</a>' in html
+
+
+def test_an_export_made_before_files_existed_still_follows_the_schema(world: World) -> None:
+    doc = customer_export(tell(world).customer)
+    doc.pop("attachments")
+    assert schema_errors(doc) == []

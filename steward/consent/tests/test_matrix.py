@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from steward.agreements.services import agreement_start
 from steward.consent.minimal import grants_backfill
 from steward.consent.models import AccessEvent
 from steward.handovers.services import handover_offer
-from steward.requests.services import request_capture
+from steward.requests.services import request_attach, request_capture
 from steward.requests.tests.factories import World, make_world
 from steward.transfers.models import TransferClient
 from steward.transfers.services import ReceiverSpec, transfer_add_clients, transfer_create, transfer_open
@@ -46,11 +47,16 @@ def rows(db, django_capture_on_commit_callbacks) -> list[Row]:
         customer=world.customer, team=world.team, coordinator=world.bob, service="Home care", actor=world.lead
     )
     c = world.customer.pk
+    attachment = request_attach(
+        request=request, upload=SimpleUploadedFile("letter.pdf", b"%PDF-1.4\n%%EOF\n"), actor=world.alice
+    )
     found = [
         Row("customer", f"/customers/{c}", world.alice, "service_provision", c),
         Row("customer timeline", f"/customers/{c}/timeline", world.alice, "service_provision", c),
         Row("request", f"/requests/{request.pk}", world.alice, "service_provision", c),
         Row("request timeline", f"/requests/{request.pk}/timeline", world.alice, "service_provision", c),
+        Row("request's files", f"/requests/{request.pk}/attachments", world.alice, "service_provision", c),
+        Row("a file", f"/requests/{request.pk}/attachments/{attachment.pk}", world.alice, "service_provision", c),
         Row("handover, sender", f"/handovers/{offer.pk}", world.alice, "service_provision", c),
         Row("handover, receiver", f"/handovers/{offer.pk}", other.alice, "service_provision", c),
         Row("customer's services", f"/customers/{c}/agreements", world.alice, "care_delivery", c),
