@@ -1,4 +1,8 @@
-"""Settings for the test suite: fast hashing, tasks run inline, mail kept in memory."""
+"""Settings for the test suite: fast hashing, tasks run inline, mail kept in memory.
+
+Production hashes passwords with Argon2 (``base.PASSWORD_HASHERS``); here MD5 keeps the
+thousands of test sign-ins fast. `steward/accounts/tests/test_hashing.py` checks the
+production list."""
 
 from .base import *  # noqa: F403
 

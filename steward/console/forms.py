@@ -7,7 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
+from steward.accounts.backends import client_address
+from steward.accounts.models import SignInLockout
+from steward.accounts.selectors import sign_in_lock
 from steward.alerts.services import MAX_RESOLUTION
 from steward.handovers.services import MAX_NOTE
 from steward.requests.lifecycle import Status
@@ -18,6 +26,64 @@ DIRECTIONS = [
     ("out", "We wrote to the customer"),
     ("in", "The customer told us something"),
 ]
+
+
+def locked_message(lock: SignInLockout) -> str:
+    """What a person is told when signing in is locked: that it is temporary and when
+    to try again, worded the same whether or not the username exists."""
+    until = timezone.localtime(lock.locked_until)
+    same_day = until.date() == timezone.localtime().date()
+    at = date_format(until, "H:i" if same_day else "D j M, H:i")
+    if lock.scope == SignInLockout.Scope.ADDRESS:
+        return (
+            f"Signing in from this network is temporarily locked after too many failed attempts. "
+            f"Please try again after {at}."
+        )
+    return (
+        f"This account is temporarily locked after too many failed attempts to sign in. "
+        f"Please try again after {at}. If you have forgotten your password, ask your "
+        f"organisation's administrator to reset it."
+    )
+
+
+class StaffSignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a locked username or address with a message that
+    says when to try again. The count itself is kept by `steward.accounts` for every
+    password form (this one and the admin's)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "The username or password is not right. Check both (capital letters matter) and try again. "
+            "After %(tries)s failed tries in a row, signing in is locked for %(minutes)s minutes."
+        ),
+        "inactive": "This account is switched off. Ask your organisation's administrator.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        address = client_address(self.request)
+        lock = sign_in_lock(username=username, address=address) if username else None
+        if lock is not None:
+            raise ValidationError(locked_message(lock), code="locked")
+        try:
+            return super().clean()
+        except ValidationError:
+            # This failure may be the one that locked it: say so now, not on the next try.
+            lock = sign_in_lock(username=username, address=address) if username else None
+            if lock is not None:
+                raise ValidationError(locked_message(lock), code="locked") from None
+            raise
+
+    def get_invalid_login_error(self) -> ValidationError:
+        return ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "tries": settings.STEWARD_SIGN_IN_MAX_FAILURES,
+                "minutes": settings.STEWARD_SIGN_IN_LOCKOUT_MINUTES,
+            },
+        )
 
 
 class CustomerSearchForm(forms.Form):

@@ -68,6 +68,7 @@ from .forms import (
     NoteForm,
     OfferForm,
     ResolveAlertForm,
+    StaffSignInForm,
     StatusForm,
     WithdrawForm,
 )
@@ -90,8 +91,18 @@ RECEIVER_STAFF_LIMIT = 500  # people listed in "offer it to"; teams and organisa
 
 
 class StaffLoginView(LoginView):
+    """Username and password; too many failures lock the username (or the network
+    address) for a while, see `StaffSignInForm` and `steward.accounts.services`."""
+
     template_name = "console/login.html"
+    form_class = StaffSignInForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: StaffSignInForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="locked"):
+            response.status_code = 429  # too many requests: the page still says when to come back
+        return response
 
 
 @require_POST
