@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from django.db.models import F, QuerySet
 
 from steward.errors import NotFound, PermissionDenied
@@ -74,4 +77,14 @@ def open_work_by_owner(owner_ids: list[int]) -> dict[int, int]:
         .values_list("owner_id")
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")
+    )
+
+
+def breached_requests_of(*, owner_ids: Iterable[int], now: datetime) -> QuerySet[Request]:
+    """Requests these people answer for whose running deadline (first reply or
+    resolution) has passed, the longest overdue first: what a supervisor acts on."""
+    return (
+        Request.objects.filter(owner_id__in=list(owner_ids), status__in=IN_PLAY, due_at__lte=now)
+        .select_related(*LIST_RELATED)
+        .order_by("due_at", "id")
     )
