@@ -18,6 +18,7 @@ from steward.accounts.models import SignInLockout
 from steward.accounts.selectors import sign_in_lock
 from steward.alerts.services import MAX_RESOLUTION
 from steward.handovers.services import MAX_NOTE
+from steward.portal.forms import AskForm
 from steward.requests.lifecycle import Status
 from steward.requests.models import Channel
 from steward.requests.services import MAX_TEXT
@@ -95,25 +96,36 @@ class CustomerSearchForm(forms.Form):
     )
 
 
-class CaptureForm(forms.Form):
+# How a request can reach staff: everything but the web, where customers ask for themselves.
+CAPTURE_CHANNELS = [(c.value, c.label) for c in (Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL, Channel.SMS)]
+MAX_ON_BEHALF = 200
+
+
+class CaptureForm(AskForm):
+    """The customer's own Ask for help form (`portal.forms.AskForm`: the same questions,
+    the same checks), filled in by staff with the customer. It adds only what the
+    portal knows by itself: who the customer is (found by searching), how they got in
+    touch, and who spoke for them if it was not the customer."""
+
     customer = forms.IntegerField(widget=forms.HiddenInput)
-    need = forms.TypedChoiceField(
-        label="What do they need?",
-        coerce=int,
-        error_messages={"required": "Choose what the customer needs.", "invalid_choice": "Choose one of the needs."},
-    )
-    channel = forms.ChoiceField(label="How did they get in touch?", choices=Channel.choices, initial=Channel.PHONE)
-    description = forms.CharField(
-        label="What did they say?",
-        help_text="In their own words. This is the first thing the person who picks it up will read.",
-        max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Write down what the customer said."},
+    channel = forms.ChoiceField(label="How did they get in touch?", choices=CAPTURE_CHANNELS, initial=Channel.PHONE)
+    on_behalf_of = forms.CharField(
+        label="Who got in touch, if not the customer? (optional)",
+        help_text="For example “Sara Khan, her daughter”. Leave it empty if it was the customer.",
+        max_length=MAX_ON_BEHALF,
+        required=False,
     )
 
-    def __init__(self, *args: Any, need_ids: list[int], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["need"].choices = [(pk, str(pk)) for pk in need_ids]  # type: ignore[attr-defined]
+    field_order = ["customer", "channel", "on_behalf_of", "need", "description"]
+
+    def description_as_told(self, *, customer_known_as: str) -> str:
+        """What the customer said, with who said it when someone spoke for them, so the
+        owner knows who to call back."""
+        description: str = self.cleaned_data["description"]
+        on_behalf_of: str = self.cleaned_data["on_behalf_of"].strip()
+        if not on_behalf_of:
+            return description
+        return f"{description}\n\n(Told to us by {on_behalf_of}, on {customer_known_as}'s behalf.)"
 
 
 class MessageForm(forms.Form):

@@ -626,7 +626,10 @@ def _capture_form_page(
         {
             "customer": customer,
             "form": form or CaptureForm(initial={"customer": customer.pk}, need_ids=[n.pk for n in needs]),
-            "need_groups": presenters.need_groups(needs, own_organisation_id=staff.organisation_id),
+            "need_groups": [
+                (group.organisation, group.needs)
+                for group in presenters.need_groups(needs, own_organisation_id=staff.organisation_id)
+            ],
             "error": error,
         },
         status=status,
@@ -675,7 +678,7 @@ def _capture_submit(request: ConsoleRequest, staff: StaffMember) -> HttpResponse
             customer=customer,
             need=need_get(need_id=form.cleaned_data["need"]),
             channel=form.cleaned_data["channel"],
-            description=form.cleaned_data["description"],
+            description=form.description_as_told(customer_known_as=customer.known_as),
             actor=staff,
         )
     except DomainError as exc:
