@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import SignInLockout
@@ -39,3 +40,15 @@ def last_lock(*, username: str | None = None, address: str | None = None) -> Sig
     else:
         qs = SignInLockout.objects.filter(scope=SignInLockout.Scope.ADDRESS, address=address)
     return qs.order_by("-locked_until", "-id").first()
+
+
+def lockouts_of_staff(*, staff_ids: Iterable[int], since: datetime) -> QuerySet[SignInLockout]:
+    """Lockouts of these staff members' accounts since `since`, newest first: for their
+    supervisor, who may need to help them back in, or to ask who else was trying."""
+    return (
+        SignInLockout.objects.filter(
+            scope=SignInLockout.Scope.USERNAME, user__staff__id__in=list(staff_ids), locked_at__gte=since
+        )
+        .select_related("user__staff")
+        .order_by("-locked_at", "-id")
+    )

@@ -21,6 +21,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from steward.accounts.selectors import lockouts_of_staff
 from steward.alerts import services as alert_services
 from steward.alerts.models import Alert
 from steward.alerts.permissions import can_resolve
@@ -89,6 +90,7 @@ MY_WORK_OFFERS = 5  # offers waiting for you, listed on My work
 MY_WORK_ALERTS = 10  # open alerts for you, listed on My work
 MY_PEOPLE_LIMIT = 20  # per list in a supervisor's "My people"
 MY_PEOPLE_EXPIRING_WITHIN = timedelta(hours=24)  # offers a supervisor is warned about
+MY_PEOPLE_LOCKOUTS_SINCE = timedelta(hours=24)  # sign-in lockouts of their people a supervisor is shown
 HANDOVER_LIST_LIMIT = 50  # per list on the handovers page
 OFFER_HISTORY_LIMIT = 20  # past offers shown on a request
 RECEIVER_STAFF_LIMIT = 500  # people listed in "offer it to"; teams and organisations are always listed
@@ -184,8 +186,12 @@ def _my_people(staff: StaffMember, now: Any) -> dict[str, Any] | None:
     transfers = transfer_offers_waiting(
         organisation_id=staff.organisation_id, commissioner_ids=people.staff_ids, until=soon, limit=MY_PEOPLE_LIMIT + 1
     )
+    lockouts = list(
+        lockouts_of_staff(staff_ids=people.staff_ids, since=now - MY_PEOPLE_LOCKOUTS_SINCE)[:MY_PEOPLE_LIMIT]
+    )
     return {
         "count": len(people.staff_ids),
+        "lockouts": lockouts,
         "breaches": presenters.work_rows(breaches[:MY_PEOPLE_LIMIT], now),
         "more_breaches": len(breaches) > MY_PEOPLE_LIMIT,
         "expiring": presenters.offer_rows(expiring[:MY_PEOPLE_LIMIT], now),

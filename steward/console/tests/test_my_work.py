@@ -206,8 +206,9 @@ def _queries_for(staff: StaffMember) -> int:
 
 # Session, user, staff, own requests, notifications, handover inbox, alerts, transfer offers
 # for the team, the header's organisation; then the supervisor's people (teams led, one per
-# reporting level, teams they lead), their breaches, offers and transfers running out.
-MY_WORK_SUPERVISOR_MAX_QUERIES = 15
+# reporting level, teams they lead), their breaches, offers and transfers running out, and
+# their sign-in lockouts.
+MY_WORK_SUPERVISOR_MAX_QUERIES = 16
 
 
 def test_a_supervisors_my_work_costs_the_same_with_3_or_30_of_everything(db):
@@ -218,3 +219,13 @@ def test_a_supervisors_my_work_costs_the_same_with_3_or_30_of_everything(db):
     assert few == many <= MY_WORK_SUPERVISOR_MAX_QUERIES
     page = my_work(big.lead)
     assert page.count("Late ") >= 20  # the breaches are there, capped per list
+
+
+def test_a_supervisor_sees_their_people_locked_out_of_signing_in(world):
+    for _ in range(5):
+        Client().post(reverse("console:login"), {"username": world.alice.user.username, "password": "wrong"})
+    people = my_work(world.lead)
+    people = people[people.index("My people") :]
+    assert "Locked out of signing in" in people
+    assert "<strong>Alice Able</strong>: locked at" in people and "after 5 failed attempts" in people
+    assert "Locked out of signing in" not in my_work(world.bob)
