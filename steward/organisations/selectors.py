@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from steward.errors import NotFound
 
@@ -134,13 +134,15 @@ def people_of(supervisor: StaffMember) -> People:
     one level per query for the whole level, so the cost follows the organisation's
     depth, not its size."""
     org = supervisor.organisation_id
+    # First level: direct reports and the members of teams they lead (one query, which
+    # is all it costs for someone who supervises nobody).
     found = set(
-        StaffMember.objects.filter(team__lead=supervisor, organisation_id=org)
+        StaffMember.objects.filter(Q(supervisor=supervisor) | Q(team__lead=supervisor), organisation_id=org)
         .exclude(pk=supervisor.pk)
         .values_list("id", flat=True)
     )
-    frontier = {supervisor.pk} | found
-    depth = 0
+    frontier = set(found)
+    depth = 1
     while frontier and depth < MAX_CHAIN_DEPTH:
         below = set(
             StaffMember.objects.filter(supervisor_id__in=frontier, organisation_id=org).values_list("id", flat=True)

@@ -462,13 +462,13 @@ def busy_owner(db) -> tuple[StaffMember, list[Request]]:
 
 
 # My work: session, user, staff member, requests (customer, need, team, owner joined in),
-# notifications, handover offers waiting, open alerts, transfer offers for the team, who answers to
-# them (two queries here: nobody), the header's organisation. The request page adds
+# notifications, handover offers waiting, open alerts, transfer offers for the team, who answers
+# to them (one query for someone nobody answers to), the header's organisation. The request page adds
 # one query per level of the owner's reporting line (bounded by the organisation's depth,
 # not by the rows), one for the timeline, one for the request's handover offers and, for
 # someone who may offer it, two for the teams and people it can be offered to. Neither
 # grows with the number of requests, events or offers.
-MY_WORK_MAX_QUERIES = 11
+MY_WORK_MAX_QUERIES = 10
 # The request page also goes through the read door: 6 more (grant lookup, savepoint,
 # customer row lock, chain tail, access event, release).
 REQUEST_PAGE_MAX_QUERIES = 10 + 6
