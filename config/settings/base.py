@@ -112,6 +112,21 @@ DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Argon2 first: new passwords, and old ones as their owners next sign in, are hashed
+# with it. The others stay listed so hashes made before can still be checked (and are
+# then upgraded); Django's default PBKDF2 is next.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Every sign-in with a password (the console and the admin) goes through the lockout
+# check; see `steward.accounts.backends`.
+AUTHENTICATION_BACKENDS = ["steward.accounts.backends.LockoutModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -165,6 +180,14 @@ STEWARD_ATTACHMENT_MAX_BYTES = int(os.environ.get("STEWARD_ATTACHMENT_MAX_BYTES"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # How often `manage.py worker` sweeps, in seconds.
 STEWARD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("STEWARD_SWEEP_INTERVAL_SECONDS", "60"))
+# Failed sign-ins (counted in the database, so every web process sees the same count):
+# this many failures for one username within the window lock that username for the
+# lockout time; many more from one network address lock that address (someone trying
+# many usernames). Unknown usernames are counted and locked the same way.
+STEWARD_SIGN_IN_MAX_FAILURES = int(os.environ.get("STEWARD_SIGN_IN_MAX_FAILURES", "5"))
+STEWARD_SIGN_IN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("STEWARD_SIGN_IN_MAX_FAILURES_PER_ADDRESS", "20"))
+STEWARD_SIGN_IN_WINDOW_MINUTES = int(os.environ.get("STEWARD_SIGN_IN_WINDOW_MINUTES", "15"))
+STEWARD_SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("STEWARD_SIGN_IN_LOCKOUT_MINUTES", "15"))
 # API pagination bounds.
 STEWARD_PAGE_SIZE = 25
 STEWARD_MAX_PAGE_SIZE = 100

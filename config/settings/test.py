@@ -1,5 +1,9 @@
 """Settings for the test suite: fast hashing, tasks run inline, mail kept in memory,
-attached files kept in a throwaway folder (tests that look at files use their own)."""
+attached files kept in a throwaway folder (tests that look at files use their own).
+
+Production hashes passwords with Argon2 (``base.PASSWORD_HASHERS``); here MD5 keeps the
+thousands of test sign-ins fast. `steward/accounts/tests/test_hashing.py` checks the
+production list."""
 
 import atexit
 import shutil

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from steward.read_only_admin import ReadOnlyAdminMixin
 
-from .models import ApiToken, CustomerToken, User
+from .models import ApiToken, CustomerToken, SignInLockout, User
 
 
 @admin.register(User)
@@ -25,3 +25,14 @@ class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("prefix", "customer", "label", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
+
+
+@admin.register(SignInLockout)
+class SignInLockoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every lockout after too many failed sign-ins: the record administrators check
+    when someone says they cannot get in, or when someone is guessing passwords."""
+
+    list_display = ("locked_at", "scope", "username", "user", "address", "failures", "locked_until")
+    list_filter = ("scope",)
+    search_fields = ("username", "address")
+    date_hierarchy = "locked_at"

@@ -7,9 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
+from steward.accounts.backends import client_address
+from steward.accounts.models import SignInLockout
+from steward.accounts.selectors import sign_in_lock
 from steward.alerts.services import MAX_RESOLUTION
 from steward.handovers.services import MAX_NOTE
+from steward.portal.forms import AskForm
 from steward.requests.attachment_files import ACCEPT, max_bytes, size_in_words
 from steward.requests.lifecycle import Status
 from steward.requests.models import Channel
@@ -21,6 +30,64 @@ DIRECTIONS = [
 ]
 
 
+def locked_message(lock: SignInLockout) -> str:
+    """What a person is told when signing in is locked: that it is temporary and when
+    to try again, worded the same whether or not the username exists."""
+    until = timezone.localtime(lock.locked_until)
+    same_day = until.date() == timezone.localtime().date()
+    at = date_format(until, "H:i" if same_day else "D j M, H:i")
+    if lock.scope == SignInLockout.Scope.ADDRESS:
+        return (
+            f"Signing in from this network is temporarily locked after too many failed attempts. "
+            f"Please try again after {at}."
+        )
+    return (
+        f"This account is temporarily locked after too many failed attempts to sign in. "
+        f"Please try again after {at}. If you have forgotten your password, ask your "
+        f"organisation's administrator to reset it."
+    )
+
+
+class StaffSignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a locked username or address with a message that
+    says when to try again. The count itself is kept by `steward.accounts` for every
+    password form (this one and the admin's)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "The username or password is not right. Check both (capital letters matter) and try again. "
+            "After %(tries)s failed tries in a row, signing in is locked for %(minutes)s minutes."
+        ),
+        "inactive": "This account is switched off. Ask your organisation's administrator.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        address = client_address(self.request)
+        lock = sign_in_lock(username=username, address=address) if username else None
+        if lock is not None:
+            raise ValidationError(locked_message(lock), code="locked")
+        try:
+            return super().clean()
+        except ValidationError:
+            # This failure may be the one that locked it: say so now, not on the next try.
+            lock = sign_in_lock(username=username, address=address) if username else None
+            if lock is not None:
+                raise ValidationError(locked_message(lock), code="locked") from None
+            raise
+
+    def get_invalid_login_error(self) -> ValidationError:
+        return ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "tries": settings.STEWARD_SIGN_IN_MAX_FAILURES,
+                "minutes": settings.STEWARD_SIGN_IN_LOCKOUT_MINUTES,
+            },
+        )
+
+
 class CustomerSearchForm(forms.Form):
     q = forms.CharField(
         label="Find the customer",
@@ -30,25 +97,36 @@ class CustomerSearchForm(forms.Form):
     )
 
 
-class CaptureForm(forms.Form):
+# How a request can reach staff: everything but the web, where customers ask for themselves.
+CAPTURE_CHANNELS = [(c.value, c.label) for c in (Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL, Channel.SMS)]
+MAX_ON_BEHALF = 200
+
+
+class CaptureForm(AskForm):
+    """The customer's own Ask for help form (`portal.forms.AskForm`: the same questions,
+    the same checks), filled in by staff with the customer. It adds only what the
+    portal knows by itself: who the customer is (found by searching), how they got in
+    touch, and who spoke for them if it was not the customer."""
+
     customer = forms.IntegerField(widget=forms.HiddenInput)
-    need = forms.TypedChoiceField(
-        label="What do they need?",
-        coerce=int,
-        error_messages={"required": "Choose what the customer needs.", "invalid_choice": "Choose one of the needs."},
-    )
-    channel = forms.ChoiceField(label="How did they get in touch?", choices=Channel.choices, initial=Channel.PHONE)
-    description = forms.CharField(
-        label="What did they say?",
-        help_text="In their own words. This is the first thing the person who picks it up will read.",
-        max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Write down what the customer said."},
+    channel = forms.ChoiceField(label="How did they get in touch?", choices=CAPTURE_CHANNELS, initial=Channel.PHONE)
+    on_behalf_of = forms.CharField(
+        label="Who got in touch, if not the customer? (optional)",
+        help_text="For example “Sara Khan, her daughter”. Leave it empty if it was the customer.",
+        max_length=MAX_ON_BEHALF,
+        required=False,
     )
 
-    def __init__(self, *args: Any, need_ids: list[int], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["need"].choices = [(pk, str(pk)) for pk in need_ids]  # type: ignore[attr-defined]
+    field_order = ["customer", "channel", "on_behalf_of", "need", "description"]
+
+    def description_as_told(self, *, customer_known_as: str) -> str:
+        """What the customer said, with who said it when someone spoke for them, so the
+        owner knows who to call back."""
+        description: str = self.cleaned_data["description"]
+        on_behalf_of: str = self.cleaned_data["on_behalf_of"].strip()
+        if not on_behalf_of:
+            return description
+        return f"{description}\n\n(Told to us by {on_behalf_of}, on {customer_known_as}'s behalf.)"
 
 
 class MessageForm(forms.Form):

@@ -22,6 +22,7 @@ from steward.organisations.selectors import escalation_chain
 from steward.requests.lifecycle import Status, Trigger, allowed_targets
 from steward.requests.models import Request
 from steward.requests.permissions import can_view
+from steward.transfers.selectors import WaitingTransfer
 
 # How staff read each status (the customer-facing words live in `lifecycle.PLAIN_WORDS`).
 STATUS_WORDS: dict[str, str] = {
@@ -208,3 +209,16 @@ class OfferRow:
 
 def offer_rows(offers: Iterable[HandoverOffer], now: datetime) -> list[OfferRow]:
     return [OfferRow(o, o.respond_by <= now, _until(o.respond_by, now)) for o in offers]
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """Clients of one transfer waiting for an answer, ready to print."""
+
+    waiting: WaitingTransfer
+    late: bool
+    phrase: str  # "in 2 days" / "overdue by 1 hour"
+
+
+def transfer_rows(waiting: Iterable[WaitingTransfer], now: datetime) -> list[TransferRow]:
+    return [TransferRow(w, w.first_due <= now, _until(w.first_due, now)) for w in waiting]

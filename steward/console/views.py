@@ -10,6 +10,7 @@ a plain HTML form without JavaScript.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from steward.accounts.selectors import lockouts_of_staff
 from steward.alerts import services as alert_services
 from steward.alerts.models import Alert
 from steward.alerts.permissions import can_resolve
@@ -36,6 +38,7 @@ from steward.handovers.selectors import (
     handover_inbox,
     handover_receiver_staff,
     handover_story,
+    handovers_expiring_among,
     handovers_of_request,
     handovers_sent,
 )
@@ -47,6 +50,7 @@ from steward.organisations.models import StaffMember
 from steward.organisations.selectors import (
     escalation_chain,
     organisation_get,
+    people_of,
     staff_get,
     team_get,
     team_list,
@@ -56,8 +60,16 @@ from steward.requests.attachment_download import attachment_response
 from steward.requests.lifecycle import Status
 from steward.requests.models import Request
 from steward.requests.permissions import can_view, can_work_on
-from steward.requests.selectors import attachment_on_request, attachments_of_request, my_requests, request_get_for
+from steward.requests.selectors import (
+    attachment_on_request,
+    attachments_of_request,
+    breached_requests_of,
+    my_requests,
+    request_get_for,
+)
 from steward.timeline.selectors import timeline_for_customer, timeline_for_request
+from steward.transfers.permissions import can_answer_for
+from steward.transfers.selectors import transfer_offers_waiting
 from steward.trusted.selectors import trusted_people_of
 
 from . import presenters
@@ -71,6 +83,7 @@ from .forms import (
     NoteForm,
     OfferForm,
     ResolveAlertForm,
+    StaffSignInForm,
     StatusForm,
     WithdrawForm,
 )
@@ -84,6 +97,9 @@ CAPTURES_SESSION_KEY = "console_captures"
 CAPTURES_KEPT = 10
 MY_WORK_OFFERS = 5  # offers waiting for you, listed on My work
 MY_WORK_ALERTS = 10  # open alerts for you, listed on My work
+MY_PEOPLE_LIMIT = 20  # per list in a supervisor's "My people"
+MY_PEOPLE_EXPIRING_WITHIN = timedelta(hours=24)  # offers a supervisor is warned about
+MY_PEOPLE_LOCKOUTS_SINCE = timedelta(hours=24)  # sign-in lockouts of their people a supervisor is shown
 HANDOVER_LIST_LIMIT = 50  # per list on the handovers page
 OFFER_HISTORY_LIMIT = 20  # past offers shown on a request
 RECEIVER_STAFF_LIMIT = 500  # people listed in "offer it to"; teams and organisations are always listed
@@ -93,8 +109,18 @@ RECEIVER_STAFF_LIMIT = 500  # people listed in "offer it to"; teams and organisa
 
 
 class StaffLoginView(LoginView):
+    """Username and password; too many failures lock the username (or the network
+    address) for a while, see `StaffSignInForm` and `steward.accounts.services`."""
+
     template_name = "console/login.html"
+    form_class = StaffSignInForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: StaffSignInForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="locked"):
+            response.status_code = 429  # too many requests: the page still says when to come back
+        return response
 
 
 @require_POST
@@ -114,25 +140,75 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
+    """What is waiting on this person: alerts addressed to them, the requests they answer
+    for (overdue first), offers for them or their team to accept, notifications; and, for
+    someone people answer to, their people's breaches and offers about to expire."""
+    now = timezone.now()
     mine = list(my_requests(staff=staff)[: MY_WORK_LIMIT + 1])
+    rows = presenters.work_rows(mine[:MY_WORK_LIMIT], now)
     alerts = list(notifications_for(staff=staff, unread_only=True)[:NOTIFICATION_LIMIT])
     offers = list(handover_inbox(staff=staff)[: MY_WORK_OFFERS + 1])
     open_alerts = list(alerts_for(staff=staff)[: MY_WORK_ALERTS + 1])
+    # Offers in a transfer are accepted by anyone in a team at the receiving provider.
+    may_accept_transfers = can_answer_for(staff, to_provider_id=staff.organisation_id)
+    transfers_waiting = (
+        transfer_offers_waiting(organisation_id=staff.organisation_id, limit=MY_WORK_OFFERS + 1)
+        if may_accept_transfers
+        else []
+    )
     return page(
         request,
         staff,
         "console/my_work.html",
         {
-            "rows": presenters.work_rows(mine[:MY_WORK_LIMIT], timezone.now()),
+            "rows": rows,
+            "overdue_count": sum(1 for row in rows if row.due.overdue),
             "more_than_shown": len(mine) > MY_WORK_LIMIT,
             "limit": MY_WORK_LIMIT,
             "notifications": alerts,
-            "offers": presenters.offer_rows(offers[:MY_WORK_OFFERS], timezone.now()),
+            "offers": presenters.offer_rows(offers[:MY_WORK_OFFERS], now),
             "more_offers": len(offers) > MY_WORK_OFFERS,
+            "waiting_count": len(offers[:MY_WORK_OFFERS]) + len(transfers_waiting[:MY_WORK_OFFERS]),
+            "may_accept_transfers": may_accept_transfers,
+            "transfers_waiting": presenters.transfer_rows(transfers_waiting[:MY_WORK_OFFERS], now),
+            "more_transfers": len(transfers_waiting) > MY_WORK_OFFERS,
             "open_alerts": open_alerts[:MY_WORK_ALERTS],
             "more_alerts": len(open_alerts) > MY_WORK_ALERTS,
+            "people": _my_people(staff, now),
         },
     )
+
+
+def _my_people(staff: StaffMember, now: Any) -> dict[str, Any] | None:
+    """A supervisor's view of their people: breached requests (with whose and how late)
+    and offers that expire within a day. None for someone nobody answers to."""
+    people = people_of(staff)
+    if not people:
+        return None
+    soon = now + MY_PEOPLE_EXPIRING_WITHIN
+    breaches = list(breached_requests_of(owner_ids=people.staff_ids, now=now)[: MY_PEOPLE_LIMIT + 1])
+    expiring = list(
+        handovers_expiring_among(staff_ids=people.staff_ids, team_ids=people.team_ids, until=soon)[
+            : MY_PEOPLE_LIMIT + 1
+        ]
+    )
+    transfers = transfer_offers_waiting(
+        organisation_id=staff.organisation_id, commissioner_ids=people.staff_ids, until=soon, limit=MY_PEOPLE_LIMIT + 1
+    )
+    lockouts = list(
+        lockouts_of_staff(staff_ids=people.staff_ids, since=now - MY_PEOPLE_LOCKOUTS_SINCE)[:MY_PEOPLE_LIMIT]
+    )
+    return {
+        "count": len(people.staff_ids),
+        "lockouts": lockouts,
+        "breaches": presenters.work_rows(breaches[:MY_PEOPLE_LIMIT], now),
+        "more_breaches": len(breaches) > MY_PEOPLE_LIMIT,
+        "expiring": presenters.offer_rows(expiring[:MY_PEOPLE_LIMIT], now),
+        "more_expiring": len(expiring) > MY_PEOPLE_LIMIT,
+        "transfers": presenters.transfer_rows(transfers[:MY_PEOPLE_LIMIT], now),
+        "more_transfers": len(transfers) > MY_PEOPLE_LIMIT,
+        "limit": MY_PEOPLE_LIMIT,
+    }
 
 
 @require_POST
@@ -617,7 +693,10 @@ def _capture_form_page(
         {
             "customer": customer,
             "form": form or CaptureForm(initial={"customer": customer.pk}, need_ids=[n.pk for n in needs]),
-            "need_groups": presenters.need_groups(needs, own_organisation_id=staff.organisation_id),
+            "need_groups": [
+                (group.organisation, group.needs)
+                for group in presenters.need_groups(needs, own_organisation_id=staff.organisation_id)
+            ],
             "error": error,
         },
         status=status,
@@ -666,7 +745,7 @@ def _capture_submit(request: ConsoleRequest, staff: StaffMember) -> HttpResponse
             customer=customer,
             need=need_get(need_id=form.cleaned_data["need"]),
             channel=form.cleaned_data["channel"],
-            description=form.cleaned_data["description"],
+            description=form.description_as_told(customer_known_as=customer.known_as),
             actor=staff,
         )
     except DomainError as exc:

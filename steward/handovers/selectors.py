@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
 from steward.errors import NotFound, PermissionDenied
@@ -85,4 +88,22 @@ def handover_receiver_staff() -> QuerySet[StaffMember]:
         StaffMember.objects.filter(is_active=True, team__isnull=False)
         .select_related("team", "organisation")
         .order_by("organisation__name", "display_name", "id")
+    )
+
+
+def handovers_expiring_among(
+    *, staff_ids: Iterable[int], team_ids: Iterable[int], until: datetime
+) -> QuerySet[HandoverOffer]:
+    """Offers still waiting whose answer is due by `until`, that these people sent or
+    must answer (to one of them by name, or to one of these teams): a supervisor's
+    chance to act before an offer expires and the request is left where it was."""
+    staff_ids, team_ids = list(staff_ids), list(team_ids)
+    return (
+        HandoverOffer.objects.filter(
+            Q(sender_id__in=staff_ids) | Q(to_staff_id__in=staff_ids) | Q(to_team_id__in=team_ids),
+            status=HandoverOffer.Status.PENDING,
+            respond_by__lte=until,
+        )
+        .select_related(*RELATED)
+        .order_by("respond_by", "id")
     )

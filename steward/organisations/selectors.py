@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from steward.errors import NotFound
 
@@ -112,3 +113,44 @@ def staff_get(*, staff_id: int) -> StaffMember:
         return StaffMember.objects.select_related("user", "team", "supervisor", "organisation").get(pk=staff_id)
     except StaffMember.DoesNotExist as exc:
         raise NotFound(f"There is no staff member with id {staff_id}.") from exc
+
+
+@dataclass(frozen=True)
+class People:
+    """The people a supervisor looks after: everyone whose reporting line leads up to
+    them, at any depth, and the members of teams they lead (``staff_ids``), and the
+    teams led by them or by those people (``team_ids``). Only their own organisation.
+    Both empty: they supervise nobody."""
+
+    staff_ids: frozenset[int]
+    team_ids: frozenset[int]
+
+    def __bool__(self) -> bool:
+        return bool(self.staff_ids)
+
+
+def people_of(supervisor: StaffMember) -> People:
+    """Who `supervisor` answers for (see `People`). Walks the reporting lines downwards
+    one level per query for the whole level, so the cost follows the organisation's
+    depth, not its size."""
+    org = supervisor.organisation_id
+    # First level: direct reports and the members of teams they lead (one query, which
+    # is all it costs for someone who supervises nobody).
+    found = set(
+        StaffMember.objects.filter(Q(supervisor=supervisor) | Q(team__lead=supervisor), organisation_id=org)
+        .exclude(pk=supervisor.pk)
+        .values_list("id", flat=True)
+    )
+    frontier = set(found)
+    depth = 1
+    while frontier and depth < MAX_CHAIN_DEPTH:
+        below = set(
+            StaffMember.objects.filter(supervisor_id__in=frontier, organisation_id=org).values_list("id", flat=True)
+        )
+        frontier = below - found - {supervisor.pk}
+        found |= frontier
+        depth += 1
+    if not found:
+        return People(frozenset(), frozenset())
+    teams = Team.objects.filter(organisation_id=org, lead_id__in=found | {supervisor.pk}).values_list("id", flat=True)
+    return People(frozenset(found), frozenset(teams))

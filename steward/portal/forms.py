@@ -76,8 +76,18 @@ class StillNotFixedForm(forms.Form):
 
 
 class AskForm(forms.Form):
+    """What a customer asks for help with: the need, in their own words, and the details.
+
+    One form on both sides of the counter (principle 9): the customer fills it in on the
+    portal's Ask for help page, and staff fill in the very same questions with them in
+    the console (agent-assisted); `console.forms.CaptureForm` adds only who it is for
+    and how they got in touch. Both render it with ``portal/_ask_fields.html``."""
+
     need = forms.TypedChoiceField(
         label="What do you need help with?",
+        help_text=(
+            "Choose the one closest to what you need. If none fits exactly, choose the nearest and tell us more below."
+        ),
         coerce=int,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose what you need help with.", "invalid_choice": "Choose one of the options."},

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from django.db.models import F, QuerySet
 
 from steward.customers.models import Customer
@@ -103,3 +106,13 @@ def attachment_on_request(*, request_id: int, attachment_id: int) -> Attachment:
         raise NotFound(
             f"There is no file #{attachment_id} on request #{request_id}.", code="attachment_not_found"
         ) from exc
+
+
+def breached_requests_of(*, owner_ids: Iterable[int], now: datetime) -> QuerySet[Request]:
+    """Requests these people answer for whose running deadline (first reply or
+    resolution) has passed, the longest overdue first: what a supervisor acts on."""
+    return (
+        Request.objects.filter(owner_id__in=list(owner_ids), status__in=IN_PLAY, due_at__lte=now)
+        .select_related(*LIST_RELATED)
+        .order_by("due_at", "id")
+    )

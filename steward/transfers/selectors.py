@@ -7,9 +7,11 @@ carries checks that let it say "0" with proof (see `transfer_proof`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 
 from steward.agreements.models import ServiceAgreement
 from steward.errors import NotFound
@@ -218,3 +220,54 @@ def transfer_client_story(*, transfer: Transfer, client: TransferClient) -> Quer
         customer_id=client.customer_id,
         is_internal=False,
     ).order_by("-occurred_at", "-id")
+
+
+@dataclass(frozen=True)
+class WaitingTransfer:
+    """Clients of one transfer offered and not yet answered, as a line on My work."""
+
+    transfer_id: int
+    from_provider: str
+    commissioned_by: str
+    clients: int
+    first_due: datetime
+
+
+def transfer_offers_waiting(
+    *,
+    organisation_id: int | None = None,
+    commissioner_ids: Iterable[int] = (),
+    until: datetime | None = None,
+    limit: int = 20,
+) -> list[WaitingTransfer]:
+    """Transfers with clients offered and still waiting for an answer, one line each
+    with how many and the soonest due, soonest first: offered to `organisation_id`
+    (whose team members may accept them), or in transfers these commissioners answer
+    for; only answers due by `until`, if given. One grouped query."""
+    which = Q()
+    if organisation_id is not None:
+        which |= Q(to_provider_id=organisation_id)
+    commissioner_ids = list(commissioner_ids)
+    if commissioner_ids:
+        which |= Q(transfer__commissioner_id__in=commissioner_ids)
+    if not which:
+        return []
+    qs = TransferClient.objects.filter(which, status=TransferClient.Status.PENDING)
+    if until is not None:
+        qs = qs.filter(respond_by__lte=until)
+    rows = (
+        qs.order_by()
+        .values("transfer_id", "transfer__from_provider__name", "transfer__commissioning_organisation__name")
+        .annotate(clients=Count("id"), first_due=Min("respond_by"))
+        .order_by("first_due", "transfer_id")
+    )
+    return [
+        WaitingTransfer(
+            transfer_id=r["transfer_id"],
+            from_provider=r["transfer__from_provider__name"],
+            commissioned_by=r["transfer__commissioning_organisation__name"],
+            clients=r["clients"],
+            first_due=r["first_due"],
+        )
+        for r in rows[:limit]
+    ]

@@ -85,7 +85,7 @@ def test_call_handler_captures_and_the_routed_owner_answers(live_server: Any, de
     expect(page.get_by_role("heading", name="For Amina Khan (Mrs Khan)")).to_be_visible()
     page.get_by_label("My carer didn't come").check()
     page.get_by_label("How did they get in touch?").select_option("phone")
-    page.get_by_label("What did they say?").fill("my carer didn't come last night")
+    page.get_by_label("Tell us about it").fill("my carer didn't come last night")
     page.get_by_role("button", name="Capture and find who answers for it").click()
     expect(page.get_by_role("heading", name="Request captured")).to_be_visible()
 
@@ -95,7 +95,8 @@ def test_call_handler_captures_and_the_routed_owner_answers(live_server: Any, de
     owner = created.owner
     supervisor = escalation_chain(owner)[0]
     expect(page.locator(".owner-sentence")).to_have_text(
-        f"{owner.display_name} is looking after it and answers to {supervisor.display_name}."
+        f"{owner.display_name}, {owner.job_title}, in the {created.team.name} team at "
+        f"{created.organisation.name} is looking after it and answers to {supervisor.display_name}."
     )
     page.screenshot(path=str(SCREENSHOTS / "console-capture.png"), full_page=True)
     sign_out(page)
