@@ -61,6 +61,10 @@ class SignInFailure(models.Model):
     username = models.CharField(max_length=150)
     address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField()
+    cleared = models.BooleanField(
+        default=False,
+        help_text="The username signed in successfully since: no longer counted for it (still for the address).",
+    )
 
     class Meta:
         indexes = [

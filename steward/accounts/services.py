@@ -105,7 +105,9 @@ def sign_in_failure_record(*, username: str, address: str | None) -> SignInLocko
 
     locked: SignInLockout | None = None
     last_user_lock = last_lock(username=key)
-    failures = SignInFailure.objects.filter(username=key, at__gte=_counted_since(last_user_lock, window_start)).count()
+    failures = SignInFailure.objects.filter(
+        username=key, cleared=False, at__gte=_counted_since(last_user_lock, window_start)
+    ).count()
     if failures >= rules.max_failures:
         locked = SignInLockout.objects.create(
             scope=SignInLockout.Scope.USERNAME,
@@ -138,4 +140,4 @@ def sign_in_failure_record(*, username: str, address: str | None) -> SignInLocko
 def sign_in_succeeded(*, username: str) -> None:
     """A correct password clears the username's count of failures (not the address's:
     one good account must not wipe out someone else's guessing)."""
-    SignInFailure.objects.filter(username=username_key(username)).delete()
+    SignInFailure.objects.filter(username=username_key(username), cleared=False).update(cleared=True)

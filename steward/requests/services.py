@@ -186,7 +186,7 @@ def request_capture(
         summary=(
             f"{taker} took down a request by {Channel(channel).label.lower()}: “{subject}”."
             if actor
-            else f"{trusted_person.name} asked for help online for {customer.full_name}: “{subject}”."
+            else f"{_customer_voice(customer, trusted_person)} asked for help online: “{subject}”."
             if trusted_person
             else f"{customer.full_name} asked for help online: “{subject}”."
         ),
@@ -305,7 +305,7 @@ def request_add_message(
         summary=(
             f"{customer.known_as} said (by {Channel(channel).label.lower()}, noted by {actor.display_name})."
             if actor
-            else f"{trusted_person.name} wrote online for {customer.known_as}."
+            else f"{_customer_voice(customer, trusted_person)} wrote online."
             if trusted_person
             else f"{customer.known_as} wrote online."
         ),
@@ -363,7 +363,8 @@ def request_customer_chase(
         actor=None,
         actor_name=_customer_voice(customer, trusted_person),
         summary=(
-            f"{trusted_person.name if trusted_person else customer.known_as} said it is still not fixed "
+            f"{_customer_voice(customer, trusted_person) if trusted_person else customer.known_as} said it is "
+            "still not fixed "
             f"(times reopened: {request.reopen_count})."
         ),
         body=words,

@@ -99,7 +99,7 @@ def test_failures_outside_the_window_are_not_counted(demo):
 def test_signing_in_clears_the_count(demo):
     fail("dan.evans", 4)
     assert attempt("dan.evans", PASSWORD).status_code == 302  # type: ignore[attr-defined]
-    assert not SignInFailure.objects.filter(username="dan.evans").exists()
+    assert not SignInFailure.objects.filter(username="dan.evans", cleared=False).exists()
     # Four more wrong tries do not lock it: the count started again
     assert "The username or password is not right" in body(fail("dan.evans", 4))
     assert not SignInLockout.objects.exists()
@@ -117,6 +117,16 @@ def test_one_address_trying_many_usernames_is_locked(demo):
         assert attempt("dan.evans", PASSWORD, address="192.0.2.10").status_code == 302  # type: ignore[attr-defined]
     lock = SignInLockout.objects.get(scope="address")
     assert lock.address == "198.51.100.9" and lock.failures == 6
+
+
+@override_settings(STEWARD_SIGN_IN_MAX_FAILURES_PER_ADDRESS=6)
+def test_signing_in_does_not_clear_what_an_address_tried(demo):
+    fail("dan.evans", 4, address="198.51.100.9")
+    assert attempt("dan.evans", PASSWORD, address="192.0.2.10").status_code == 302  # type: ignore[attr-defined]
+    # Dan's count starts again, but the address's four tries still count towards its six
+    attempt("guess1", address="198.51.100.9")
+    locked = attempt("guess2", address="198.51.100.9")
+    assert "Signing in from this network is temporarily locked" in body(locked)
 
 
 def test_the_admin_sign_in_is_no_way_around_it(demo):

@@ -158,7 +158,7 @@ def test_still_not_fixed_and_asking_for_help_for_the_customer(world):
     asked = Request.objects.exclude(pk=req.pk).get(customer=world.customer)
     captured = TimelineEvent.objects.get(request=asked, kind=TimelineEvent.Kind.CAPTURED)
     assert captured.actor_name == f"Sara Khan (for {world.customer.full_name})"
-    assert "Sara Khan asked for help online for" in captured.summary
+    assert captured.summary.startswith(f"Sara Khan (for {world.customer.full_name}) asked for help online")
 
 
 # --- refused -------------------------------------------------------------------------------
@@ -323,3 +323,13 @@ def test_query_counts_do_not_grow_with_trusted_people_or_requests(world, django_
     assert sara is not None
     with django_assert_max_num_queries(16):
         assert as_trusted(sara).get("/me/").status_code == 200
+
+
+def test_staff_read_the_message_as_the_trusted_persons_for_the_customer(world):
+    req = capture(world)
+    sara = make_trusted(customer=world.customer, name="Sara Khan")
+    as_trusted(sara).post(f"/me/requests/{req.pk}/reply/", {"body": "Mum is still waiting."})
+    staff = Client()
+    staff.force_login(req.owner.user)
+    html = staff.get(f"/console/requests/{req.pk}/").content.decode()
+    assert f"Sara Khan (for {escape(world.customer.full_name)}) wrote online." in html

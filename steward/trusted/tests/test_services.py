@@ -174,4 +174,4 @@ def test_what_they_write_is_signed_as_them_for_the_customer(world):
     event = portal_reply(customer=world.customer, request=req, body="Mum is still waiting.", trusted=sara)
     assert event.actor_name == f"Sara Khan (for {world.customer.full_name})"
     assert event.data["trusted_person"] == sara.pk
-    assert "Sara Khan wrote online for" in event.summary
+    assert event.summary == f"Sara Khan (for {world.customer.full_name}) wrote online."
