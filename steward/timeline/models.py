@@ -60,6 +60,7 @@ class TimelineEvent(models.Model):
         GRANT_GIVEN = "grant_given", "Permission given"
         GRANT_REVOKED = "grant_revoked", "Permission withdrawn"
         BREAK_GLASS = "break_glass", "Record opened in an emergency"
+        PREFERENCES_CHANGED = "preferences_changed", "Contact preferences changed"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"
