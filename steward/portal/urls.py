@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import privacy_views, views
+from . import preferences_views, privacy_views, views
 
 app_name = "portal"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/requests/<int:request_id>/reply/", views.request_reply, name="request-reply"),
     path("me/requests/<int:request_id>/still-not-fixed/", views.request_still_not_fixed, name="request-not-fixed"),
     path("me/ask/", views.ask, name="ask"),
+    path("me/preferences/", preferences_views.preferences, name="preferences"),
     path("me/privacy/", privacy_views.privacy, name="privacy"),
     path("me/privacy/grants/<int:grant_id>/withdraw", privacy_views.grant_withdraw, name="grant-withdraw"),
     path("me/privacy/my-record.json", privacy_views.export_download, name="export-json"),
