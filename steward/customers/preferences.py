@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from functools import cache
 
 from .models import ContactPreferences, Customer
@@ -102,6 +102,20 @@ class PreferencesView:
         if self.quiet_from is None or self.quiet_to is None:
             return ""
         return f"{self.quiet_from:%H:%M} to {self.quiet_to:%H:%M} ({self.time_zone})"
+
+    def local_time(self, at: datetime) -> datetime:
+        """`at` on the customer's clock."""
+        return at.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+
+    def is_quiet_at(self, at: datetime) -> bool:
+        """Whether `at` falls in the customer's quiet hours (their local time; hours that
+        run over midnight, 21:00 to 08:00, included)."""
+        if self.quiet_from is None or self.quiet_to is None:
+            return False
+        now = self.local_time(at).time()
+        if self.quiet_from < self.quiet_to:
+            return self.quiet_from <= now < self.quiet_to
+        return now >= self.quiet_from or now < self.quiet_to
 
     @property
     def how_to_contact(self) -> str:

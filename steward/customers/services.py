@@ -169,12 +169,11 @@ def _preference_errors(data: PreferencesData) -> dict[str, str]:
 
 def _home_organisation(customer: Customer) -> Organisation:
     """The organisation a change the customer makes themselves is recorded against: the
-    one that registered them (their first timeline entry)."""
+    one that registered them, else (an imported record) the one of their oldest entry."""
+    events = TimelineEvent.objects.filter(customer=customer).select_related("organisation")
     first = (
-        TimelineEvent.objects.filter(customer=customer)
-        .select_related("organisation")
-        .order_by("occurred_at", "id")
-        .first()
+        events.filter(kind=TimelineEvent.Kind.CUSTOMER_REGISTERED).order_by("occurred_at", "id").first()
+        or events.order_by("occurred_at", "id").first()
     )
     if first is None:
         raise Conflict("This record has no story yet to add the change to.", code="customer_without_timeline")
