@@ -18,4 +18,8 @@ urlpatterns = [
     path("me/privacy/grants/<int:grant_id>/withdraw", privacy_views.grant_withdraw, name="grant-withdraw"),
     path("me/privacy/my-record.json", privacy_views.export_download, name="export-json"),
     path("me/privacy/my-record/", privacy_views.export_page, name="export-html"),
+    path("me/privacy/give/", privacy_views.grant_give, name="grant-give"),
+    path("me/privacy/receipts/<int:receipt_id>/", privacy_views.receipt, name="receipt"),
+    path("me/privacy/receipts/<int:receipt_id>.json", privacy_views.receipt_download, name="receipt-json"),
+    path("me/privacy/ask/", privacy_views.privacy_ask, name="privacy-ask"),
 ]
