@@ -242,3 +242,21 @@ def test_reading_preferences_takes_a_bounded_number_of_queries(world, api, djang
     api.get(f"/customers/{world.customer.pk}/preferences", as_=world.alice, purpose="care_delivery")  # warm the token
     with django_assert_max_num_queries(12):
         api.get(f"/customers/{world.customer.pk}/preferences", as_=world.alice, purpose="care_delivery")
+
+
+def test_erasure_takes_the_preferences_with_it(world):
+    from steward.consent.erasure import customer_erase
+    from steward.consent.privacy import privacy_request_open
+
+    world.head.is_org_admin = True
+    world.head.save(update_fields=["is_org_admin"])
+    preferences_update(customer=world.customer, data=GOOD)
+    erasure = privacy_request_open(customer=world.customer, kind="erasure", actor=world.alice)
+
+    customer_erase(privacy_request=erasure, actor=world.head)
+
+    assert not ContactPreferences.objects.filter(customer=world.customer).exists()
+    [event] = changes(world.customer)
+    assert event.summary.startswith("[erased]") and world.customer.family_name not in event.actor_name
+    erased = Customer.objects.get(pk=world.customer.pk)
+    assert erased.what_matters_to_me == "" and erased.accessibility_needs == ""
