@@ -20,6 +20,8 @@ from steward.consent.customer_api import router as customer_side_router
 from steward.consent.privacy_api import router as privacy_router
 from steward.consent.staff_api import router as access_router
 from steward.customers.api import router as customers_router
+from steward.customers.preferences_api import customer_router as my_preferences_router
+from steward.customers.preferences_api import staff_router as preferences_router
 from steward.errors import DomainError
 from steward.handovers.api import router as handovers_router
 from steward.needs.api import router as needs_router
@@ -95,6 +97,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", organisations_router)
 api.add_router("/", needs_router)
 api.add_router("/", customers_router)
+api.add_router("/", preferences_router)
 api.add_router("/", requests_router)
 api.add_router("/", handovers_router)
 api.add_router("/", agreements_router)
@@ -104,5 +107,6 @@ api.add_router("/", transfers_router)
 api.add_router("/", access_router)
 api.add_router("/", customer_side_router)
 api.add_router("/", customer_attachments_router)
+api.add_router("/", my_preferences_router)
 api.add_router("/", privacy_router)
 api.add_router("/", trusted_router)

@@ -27,6 +27,7 @@ from steward.alerts.models import Alert
 from steward.alerts.permissions import can_resolve
 from steward.alerts.selectors import alert_get_for, alerts_for
 from steward.consent.vocabulary import DataCategory, Purpose
+from steward.customers import selectors as customer_selectors
 from steward.customers.models import Customer
 from steward.customers.selectors import customer_get, customer_search
 from steward.errors import DomainError, NotFound
@@ -792,11 +793,24 @@ def customer_detail(request: ConsoleRequest, staff: StaffMember, customer_id: in
     events = list(timeline_for_customer(customer_id=customer.pk, staff=staff)[:TIMELINE_LIMIT])
     # Who may speak for the customer is part of their contact details, read above.
     trusted = list(trusted_people_of(customer_id=customer.pk, current_only=True))
+    # Their contact preferences are part of the contact details just read through the door.
+    preferences = customer_selectors.preferences_for(customer=customer)
+    now = timezone.now()
+    their_time = preferences.local_time(now)
     return page(
         request,
         staff,
         "console/customer_detail.html",
-        {"customer": customer, "events": events, "timeline_limit": TIMELINE_LIMIT, "trusted_people": trusted},
+        {
+            "customer": customer,
+            "events": events,
+            "timeline_limit": TIMELINE_LIMIT,
+            "preferences": preferences,
+            "their_time": their_time,
+            "their_time_words": f"{their_time:%A %H:%M}",
+            "quiet_now": preferences.is_quiet_at(now),
+            "trusted_people": trusted,
+        },
     )
 
 

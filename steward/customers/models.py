@@ -64,3 +64,50 @@ class ContactPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
+
+
+class ContactPreferences(models.Model):
+    """How and when a customer wants to be contacted, and what helps them take part:
+    their own choices, changed by them (portal or their API) through
+    `customers.services.preferences_update`, read by staff through the read door as
+    part of their contact details. A customer without a row has the defaults: no
+    channel chosen, no quiet hours, Europe/London.
+
+    The language, the free-text accessibility needs and "what matters to me" live on
+    `Customer` (they were there first, and registration sets them); this row holds the
+    rest. Nothing sends a message to the customer yet (see docs/portal.md), so these are
+    shown to staff but not yet enforced by any sending code (principle 5, I6)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+        LETTER = "letter", "Letter"
+        IN_PERSON = "in_person", "In person"
+
+    class AccessNeed(models.TextChoices):
+        LARGE_PRINT = "large_print", "Large print"
+        EASY_READ = "easy_read", "Easy read"
+        BSL_INTERPRETER = "bsl_interpreter", "A British Sign Language interpreter"
+        HEARING_LOOP = "hearing_loop", "A hearing loop"
+        SCREEN_READER = "screen_reader", "Documents that work with a screen reader"
+        MORE_TIME = "more_time", "More time to talk or to reply"
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="contact_preferences"
+    )
+    # Channel codes, most preferred first; empty: the customer has not said.
+    channels = models.JSONField(default=list, blank=True)
+    # Local times in `time_zone` between which nobody should contact them unasked; both
+    # set or both empty. `quiet_from` later than `quiet_to` runs over midnight (21:00-08:00).
+    quiet_from = models.TimeField(null=True, blank=True)
+    quiet_to = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London", help_text="IANA time zone name.")
+    access_needs = models.JSONField(default=list, blank=True, help_text="AccessNeed codes.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "contact preferences"
+
+    def __str__(self) -> str:
+        return f"Contact preferences of customer {self.customer_id}"

@@ -16,7 +16,8 @@ from .contact_normalisation import (
     normalise_phone,
     normalise_postcode,
 )
-from .models import ContactPoint, Customer
+from .models import ContactPoint, ContactPreferences, Customer
+from .preferences import PreferencesView, preferences_view
 
 
 def _with_contacts(qs: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -62,3 +63,21 @@ def customer_search(*, query: str) -> QuerySet[Customer]:
     return _with_contacts(
         Customer.objects.filter(pk__in=ids.values("customer_id")).order_by("family_name", "given_name", "id")
     )
+
+
+def preferences_for(*, customer: Customer) -> PreferencesView:
+    """The customer's contact preferences with their words; the defaults (nothing
+    chosen, Europe/London) when they have never set any. At most one query."""
+    try:
+        preferences = customer.contact_preferences
+    except ContactPreferences.DoesNotExist:
+        preferences = ContactPreferences(customer=customer)
+    return preferences_view(customer, preferences)
+
+
+def customer_with_preferences(*, customer_id: int) -> Customer:
+    """The customer with their contact preferences (if any) in one query."""
+    try:
+        return Customer.objects.select_related("contact_preferences").get(pk=customer_id)
+    except Customer.DoesNotExist as exc:
+        raise NotFound(f"There is no customer with id {customer_id}.", code="customer_not_found") from exc

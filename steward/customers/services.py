@@ -7,7 +7,7 @@ from datetime import date
 
 from django.db import transaction
 
-from steward.errors import InvalidInput, PermissionDenied
+from steward.errors import Conflict, InvalidInput, PermissionDenied
 from steward.organisations.models import Organisation, StaffMember
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
@@ -18,7 +18,14 @@ from .contact_normalisation import (
     normalise_phone,
     normalise_postcode,
 )
-from .models import ContactPoint, Customer
+from .models import ContactPoint, ContactPreferences, Customer
+from .preferences import (
+    ACCESS_OTHER_MAX,
+    LANGUAGE_NAMES,
+    WHAT_MATTERS_MAX,
+    PreferencesData,
+    is_time_zone,
+)
 
 
 @dataclass(frozen=True)
@@ -113,3 +120,120 @@ def customer_create(
         summary=f"{customer.full_name} was registered by {actor.display_name if actor else organisation.name}.",
     )
     return customer
+
+
+# What each part of the preferences is called when the timeline says what changed.
+PREFERENCE_PARTS = {
+    "channels": "how to contact them",
+    "quiet_hours": "quiet hours",
+    "language": "language",
+    "time_zone": "time zone",
+    "access_needs": "accessibility needs",
+    "what_matters_to_me": "what matters to them",
+}
+
+
+def _preference_errors(data: PreferencesData) -> dict[str, str]:
+    """Every problem with `data`, by field, in words the customer can act on."""
+    errors: dict[str, str] = {}
+    unknown = [c for c in data.channels if c not in ContactPreferences.Channel.values]
+    if unknown:
+        errors["channels"] = (
+            f"{', '.join(unknown)} is not a way we can contact you; choose from "
+            f"{', '.join(ContactPreferences.Channel.values)}."
+        )
+    elif len(set(data.channels)) != len(data.channels):
+        errors["channels"] = "Give each way of contacting you only once."
+    if (data.quiet_from is None) != (data.quiet_to is None):
+        missing = "quiet_to" if data.quiet_to is None else "quiet_from"
+        errors[missing] = "Give both the start and the end of your quiet hours, or neither."
+    elif data.quiet_from is not None and data.quiet_from == data.quiet_to:
+        errors["quiet_to"] = "Your quiet hours must end at a different time from when they start."
+    if data.language not in LANGUAGE_NAMES:
+        errors["language"] = f"Choose a language from the list ({', '.join(LANGUAGE_NAMES)})."
+    if not is_time_zone(data.time_zone):
+        named = data.time_zone or "An empty name"
+        errors["time_zone"] = f"{named} is not a time zone we know; use a name such as Europe/London."
+    unknown_needs = [n for n in data.access_needs if n not in ContactPreferences.AccessNeed.values]
+    if unknown_needs:
+        errors["access_needs"] = (
+            f"{', '.join(unknown_needs)} is not on the list; choose from "
+            f"{', '.join(ContactPreferences.AccessNeed.values)}, and describe anything else in your own words."
+        )
+    if len(data.access_other.strip()) > ACCESS_OTHER_MAX:
+        errors["access_other"] = f"Keep other needs under {ACCESS_OTHER_MAX:,} characters."
+    if len(data.what_matters_to_me.strip()) > WHAT_MATTERS_MAX:
+        errors["what_matters_to_me"] = f"Keep what matters to you under {WHAT_MATTERS_MAX:,} characters."
+    return errors
+
+
+def _home_organisation(customer: Customer) -> Organisation:
+    """The organisation a change the customer makes themselves is recorded against: the
+    one that registered them, else (an imported record) the one of their oldest entry."""
+    events = TimelineEvent.objects.filter(customer=customer).select_related("organisation")
+    first = (
+        events.filter(kind=TimelineEvent.Kind.CUSTOMER_REGISTERED).order_by("occurred_at", "id").first()
+        or events.order_by("occurred_at", "id").first()
+    )
+    if first is None:
+        raise Conflict("This record has no story yet to add the change to.", code="customer_without_timeline")
+    return first.organisation
+
+
+@transaction.atomic
+def preferences_update(*, customer: Customer, data: PreferencesData) -> ContactPreferences:
+    """The customer sets how and when to be contacted, in which language, what helps
+    them take part and what matters to them, all at once. Refused as a whole, with a
+    message per field (``details["fields"]``), when anything is wrong. A change writes a
+    timeline entry the customer and staff see, naming which parts changed (not their
+    contents); saving the same choices again changes nothing."""
+    errors = _preference_errors(data)
+    if errors:
+        raise InvalidInput(" ".join(errors.values()), code="preferences_invalid", details={"fields": errors})
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    preferences = ContactPreferences.objects.filter(customer=locked).first() or ContactPreferences(customer=locked)
+    before = {
+        "channels": list(preferences.channels),
+        "quiet_hours": (preferences.quiet_from, preferences.quiet_to),
+        "language": locked.language,
+        "time_zone": preferences.time_zone,
+        "access_needs": (sorted(preferences.access_needs), locked.accessibility_needs),
+        "what_matters_to_me": locked.what_matters_to_me,
+    }
+    access_needs = [n for n in ContactPreferences.AccessNeed.values if n in set(data.access_needs)]
+    after = {
+        "channels": list(data.channels),
+        "quiet_hours": (data.quiet_from, data.quiet_to),
+        "language": data.language,
+        "time_zone": data.time_zone,
+        "access_needs": (sorted(access_needs), data.access_other.strip()),
+        "what_matters_to_me": data.what_matters_to_me.strip(),
+    }
+    changed = [part for part in PREFERENCE_PARTS if before[part] != after[part]]
+    if not changed:
+        return preferences
+    preferences.channels = list(data.channels)
+    preferences.quiet_from, preferences.quiet_to = data.quiet_from, data.quiet_to
+    preferences.time_zone = data.time_zone
+    preferences.access_needs = access_needs
+    preferences.save()
+    locked.language = data.language
+    locked.accessibility_needs = data.access_other.strip()
+    locked.what_matters_to_me = data.what_matters_to_me.strip()
+    locked.save(update_fields=["language", "accessibility_needs", "what_matters_to_me", "updated_at"])
+    words = [PREFERENCE_PARTS[part] for part in changed]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    event_record(
+        customer=locked,
+        organisation=_home_organisation(locked),
+        kind=TimelineEvent.Kind.PREFERENCES_CHANGED,
+        actor_name=locked.full_name,
+        channel=TimelineEvent.Channel.WEB,
+        summary=f"{locked.full_name} changed their contact preferences: {listed}.",
+        data={"changed": changed},
+    )
+    # The caller's object reads the new values too.
+    customer.language = locked.language
+    customer.accessibility_needs = locked.accessibility_needs
+    customer.what_matters_to_me = locked.what_matters_to_me
+    return preferences

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import privacy_views, trusted_views, views
+from . import preferences_views, privacy_views, trusted_views, views
 
 app_name = "portal"
 
@@ -19,8 +19,13 @@ urlpatterns = [
     path("me/requests/<int:request_id>/files/<int:attachment_id>/", views.request_file, name="request-file"),
     path("me/requests/<int:request_id>/still-not-fixed/", views.request_still_not_fixed, name="request-not-fixed"),
     path("me/ask/", views.ask, name="ask"),
+    path("me/preferences/", preferences_views.preferences, name="preferences"),
     path("me/privacy/", privacy_views.privacy, name="privacy"),
     path("me/privacy/grants/<int:grant_id>/withdraw", privacy_views.grant_withdraw, name="grant-withdraw"),
     path("me/privacy/my-record.json", privacy_views.export_download, name="export-json"),
     path("me/privacy/my-record/", privacy_views.export_page, name="export-html"),
+    path("me/privacy/give/", privacy_views.grant_give, name="grant-give"),
+    path("me/privacy/receipts/<int:receipt_id>/", privacy_views.receipt, name="receipt"),
+    path("me/privacy/receipts/<int:receipt_id>.json", privacy_views.receipt_download, name="receipt-json"),
+    path("me/privacy/ask/", privacy_views.privacy_ask, name="privacy-ask"),
 ]

@@ -64,6 +64,7 @@ class TimelineEvent(models.Model):
         TRUSTED_PERSON_CHANGED = "trusted_person_changed", "Trusted person's access changed"
         TRUSTED_PERSON_REVOKED = "trusted_person_revoked", "Trusted person's access ended"
         ATTACHMENT_ADDED = "attachment_added", "Photo or document added"
+        PREFERENCES_CHANGED = "preferences_changed", "Contact preferences changed"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"
