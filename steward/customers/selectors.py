@@ -93,33 +93,43 @@ def _by_phone(query: str) -> QuerySet[Customer]:
 
 def _by_postcode(query: str) -> QuerySet[Customer]:
     postcode = normalise_postcode(query)
-    addresses = ContactPoint.objects.filter(kind=ContactPoint.Kind.ADDRESS)
+    # Only addresses have a postcode; filtering on kind as well would tempt SQLite into
+    # the (kind, normalized) index and a walk through every address.
+    addresses = ContactPoint.objects.all()
     if looks_like_postcode(query):
         return _by_contact(addresses.filter(postcode=postcode), addresses.filter(postcode=postcode))
     low, high = _prefix_range(postcode)  # "LS1" or "LS1 4": the start of a postcode
     return _by_contact(addresses.filter(postcode__gte=low, postcode__lt=high), addresses.filter(postcode=postcode))
 
 
-def _name_tiers(words: list[str], folded: str, *, fuzzy_tier: int) -> Case:
+def _name_tiers(words: list[str], folded: str) -> Case:
     """How well a name matches, best first: 0 the whole name as typed ("amina khan");
     1 every word typed is a whole word of the name ("khan"); 2 every word typed starts a
-    word of the name ("kha"); 3 every word typed is inside the name ("mina", PostgreSQL);
-    ``fuzzy_tier`` otherwise (a spelling slip, PostgreSQL)."""
+    word of the name ("kha"); 3 otherwise (a word typed is inside a word of the name,
+    "mina", which only PostgreSQL finds)."""
     whole_words = Q()
     word_starts = Q()
-    inside = Q()
     for word in words:
         whole_words &= Q(padded_name__contains=f" {word} ")
         word_starts &= Q(padded_name__contains=f" {word}")
-        inside &= Q(search_name__contains=word)
     return Case(
         When(Q(search_name=folded) | Q(search_name__startswith=f"{folded} "), then=Value(0)),
         When(whole_words, then=Value(1)),
         When(word_starts, then=Value(2)),
-        When(inside, then=Value(3)),
-        default=Value(fuzzy_tier),
+        default=Value(3),
         output_field=IntegerField(),
     )
+
+
+def _word_starts_in_index(word: str) -> QuerySet[NameWord]:
+    low, high = _prefix_range(word)
+    return NameWord.objects.filter(word__gte=low, word__lt=high)
+
+
+# Trigram indexes cannot look up fewer than three letters, and a spelling slip in fewer
+# than five is more likely another name than a mistake.
+TRIGRAM_MIN_WORD = 3
+FUZZY_MIN_LENGTH = 5
 
 
 def _by_name(query: str) -> QuerySet[Customer]:
@@ -131,34 +141,39 @@ def _by_name(query: str) -> QuerySet[Customer]:
         )
     folded = " ".join(words)
     qs = Customer.objects.annotate(padded_name=Concat(Value(" "), F("search_name"), Value(" ")))
-    if connection.vendor == "postgresql":
-        # Every word inside the name (LIKE '%word%'), or close to it by trigrams: the whole
-        # name (similarity ≥ 0.3) or one of its words (word similarity ≥ 0.6). All three
-        # are served by the GIN trigram index customers/0002 creates.
-        inside = Q()
+    if connection.vendor != "postgresql":
+        # SQLite: every word typed starts a word of the name, each looked up as a range
+        # of the (word, customer) index.
         for word in words:
-            inside &= Q(search_name__contains=word)
-        near = TrigramSimilar(F("search_name"), Value(folded))
-        near_a_word = TrigramWordSimilar(F("search_name"), Value(folded))  # search_name %> query
-        qs = (
-            qs.filter(inside | Q(near) | Q(near_a_word))
-            .annotate(
-                tier=_name_tiers(words, folded, fuzzy_tier=4),
-                closeness=Greatest(
-                    TrigramSimilarity("search_name", Value(folded)),
-                    TrigramWordSimilarity(Value(folded), "search_name"),
-                ),
-            )
-            .order_by("tier", "-closeness", "family_name", "given_name", "id")
-        )
-        return qs
-    # Elsewhere (SQLite): every word typed starts a word of the name, each looked up as a
-    # range of the (word, customer) index.
+            qs = qs.filter(pk__in=_word_starts_in_index(word).values("customer_id"))
+        return qs.annotate(tier=_name_tiers(words, folded)).order_by("tier", "family_name", "given_name", "id")
+    # PostgreSQL: every word inside the name (LIKE '%word%', served by the GIN trigram
+    # index customers/0002 creates; a word too short for trigrams must start a word of
+    # the name, through the NameWord index).
+    inside = Q()
     for word in words:
-        low, high = _prefix_range(word)
-        qs = qs.filter(pk__in=NameWord.objects.filter(word__gte=low, word__lt=high).values("customer_id"))
-    return qs.annotate(tier=_name_tiers(words, folded, fuzzy_tier=3)).order_by(
-        "tier", "family_name", "given_name", "id"
+        if len(word) >= TRIGRAM_MIN_WORD:
+            inside &= Q(search_name__contains=word)
+        else:
+            inside &= Q(pk__in=_word_starts_in_index(word).values("customer_id"))
+    matches = qs.filter(inside)
+    if len(folded) < FUZZY_MIN_LENGTH or matches.exists():
+        return matches.annotate(tier=_name_tiers(words, folded)).order_by("tier", "family_name", "given_name", "id")
+    # Nobody has that name: perhaps it was misspelt. Names close to it by trigrams, the
+    # whole name (similarity ≥ 0.3, pg_trgm's default) or a run of its words (word
+    # similarity ≥ 0.6), through the same index; the closest first.
+    near = Q(TrigramSimilar(F("search_name"), Value(folded))) | Q(
+        TrigramWordSimilar(F("search_name"), Value(folded))  # search_name %> query
+    )
+    return (
+        qs.filter(near)
+        .annotate(
+            closeness=Greatest(
+                TrigramSimilarity("search_name", Value(folded)),
+                TrigramWordSimilarity(Value(folded), "search_name"),
+            )
+        )
+        .order_by("-closeness", "family_name", "given_name", "id")
     )
 
 
