@@ -27,7 +27,7 @@ from steward.organisations.models import Organisation, StaffMember, Team
 from steward.requests.models import Request
 from steward.timeline.models import TimelineEvent
 
-from . import measure, transfers
+from . import measure, pages, transfers
 from .databases import MARKER_COLUMNS, MARKER_DDL, MARKER_TABLE, Marker
 from .dataset import DatasetGenerator, dataset_generate
 from .parameters import BenchParameters
@@ -167,6 +167,10 @@ def run_on_database(name: str, results_path: Path) -> None:
     measurements.append(measure.team_queue(samples=parameters.samples))
     say(f"timing customer timelines ({parameters.samples} calls)")
     measurements.append(measure.customer_timeline(rng, samples=parameters.samples))
+    say(f"timing customer search ({parameters.samples} calls per kind of query)")
+    measurements += pages.customer_search(rng, samples=parameters.samples)
+    say(f"timing pages ({parameters.samples} views each)")
+    measurements += pages.page_timings(rng, samples=parameters.samples)
     say(
         f"timing sweeps ({parameters.samples} idle, {parameters.sweep_samples} with "
         f"{parameters.sweep_batch} overdue each)"

@@ -41,7 +41,8 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from steward.customers.contact_normalisation import normalise_email, normalise_phone, normalise_postcode
-from steward.customers.models import ContactPoint, Customer
+from steward.customers.models import ContactPoint, Customer, NameWord
+from steward.customers.name_folding import fold_name, name_words
 from steward.needs.models import Need
 from steward.organisations.models import StaffMember
 from steward.requests.lifecycle import Status
@@ -162,6 +163,7 @@ CUSTOMER_FIELDS = (
     "created_at",
     "updated_at",
 )
+NAME_WORD_FIELDS = ("id", "customer", "word")
 CONTACT_FIELDS = ("id", "customer", "kind", "value", "normalized", "postcode", "is_preferred", "created_at")
 REQUEST_FIELDS = (
     "id",
@@ -238,6 +240,7 @@ class DatasetGenerator:
         self.progress_stream = progress_stream
         self.customers = TableWriter(Customer, CUSTOMER_FIELDS)
         self.contact_points = TableWriter(ContactPoint, CONTACT_FIELDS)
+        self.name_words = TableWriter(NameWord, NAME_WORD_FIELDS)
         self.requests = TableWriter(Request, REQUEST_FIELDS)
         self.events = TableWriter(TimelineEvent, EVENT_FIELDS)
         self._need_cum_weights = list(accumulate(world.need_weights))
@@ -252,6 +255,7 @@ class DatasetGenerator:
         registered = count if registered_events is None else registered_events
         customer_id = self.customers.next_id()
         contact_id = self.contact_points.next_id()
+        word_id = self.name_words.next_id()
         event_id = self.events.next_id()
         names: dict[int, str] = {}
         progress = ProgressBar("customers", count, stream=self.progress_stream)
@@ -259,6 +263,7 @@ class DatasetGenerator:
         for start in range(0, count, BATCH):
             customers: list[Row] = []
             contacts: list[Row] = []
+            words: list[Row] = []
             events: list[Row] = []
             for i in range(start, min(start + BATCH, count)):
                 row, points, event = self._customer_rows(
@@ -267,6 +272,9 @@ class DatasetGenerator:
                 customers.append(row)
                 contacts.extend(points)
                 names[customer_id] = row[1]
+                for word in name_words(row[9]):  # the customer's search_name
+                    words.append((word_id, customer_id, word))
+                    word_id += 1
                 customer_id += 1
                 contact_id += len(points)
                 if event is not None:
@@ -275,6 +283,7 @@ class DatasetGenerator:
             with transaction.atomic():
                 self.customers.write(customers)
                 self.contact_points.write(contacts)
+                self.name_words.write(words)
                 self.events.write(events)
             progress.advance(len(customers))
         progress.finish()
@@ -298,7 +307,7 @@ class DatasetGenerator:
             "Hard of hearing; please speak clearly or use text." if rng.random() < 0.05 else "",
             "Staying in my own home." if vulnerable else "",
             vulnerable,
-            " ".join(p for p in (given, family, preferred) if p).lower(),
+            fold_name(" ".join(p for p in (given, family, preferred) if p)),
             created,
             created,
         )
@@ -773,7 +782,7 @@ def dataset_generate(
     world = world_build(staff_count=staff_count, seed=seed)
     report.world = time.perf_counter() - started
     generator = DatasetGenerator(world, seed=seed, progress_stream=progress_stream)
-    bulk_models = [Customer, ContactPoint, Request, TimelineEvent]
+    bulk_models = [Customer, ContactPoint, NameWord, Request, TimelineEvent]
     with ExitStack() as stack:
         if defer_indexes:
             stack.enter_context(indexes_and_foreign_keys_deferred(bulk_models, progress_stream=progress_stream))

@@ -46,6 +46,7 @@ class Measurement:
     timings_ms: list[float]
     queries: list[int]
     note: str = ""
+    section: str = "operations"  # the report's table: operations, search or pages
 
     def percentile(self, q: float) -> float:
         """Nearest-rank percentile: the smallest timing at least q% of calls were at or under."""
@@ -68,6 +69,7 @@ class Measurement:
             "max_ms": round(max(self.timings_ms), 2),
             "queries": self.queries_text,
             "note": self.note,
+            "section": self.section,
         }
 
 

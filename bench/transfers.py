@@ -68,7 +68,7 @@ from django.db.models import Count, Model, Q
 from steward.agreements.models import ServiceAgreement
 from steward.alerts.models import Alert
 from steward.consent.models import AccessEvent, Grant, GrantReceipt
-from steward.customers.models import ContactPoint, Customer
+from steward.customers.models import ContactPoint, Customer, NameWord
 from steward.database_upkeep import planner_statistics_refresh
 from steward.handovers.models import HandoverOffer
 from steward.needs.services import need_create
@@ -414,6 +414,7 @@ def scenario_clear() -> dict[str, int]:
         removed["requests"] = _delete_where_in(Request, "customer_id", customer_ids)
         removed["services"] = _delete_where_in(ServiceAgreement, "customer_id", customer_ids)
         _delete_where_in(ContactPoint, "customer_id", customer_ids)
+        _delete_where_in(NameWord, "customer_id", customer_ids)
         _delete_where_in(AccessEvent, "customer_id", customer_ids)
         _delete_where_in(GrantReceipt, "customer_id", customer_ids)
         removed["grants"] = _delete_where_in(Grant, "customer_id", customer_ids)

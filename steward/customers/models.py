@@ -17,7 +17,8 @@ class Customer(models.Model):
     accessibility_needs = models.TextField(blank=True)
     what_matters_to_me = models.TextField(blank=True)
     is_vulnerable = models.BooleanField(default=False)
-    # Lower-cased "given family preferred" for name search without functions in WHERE.
+    # "given family preferred", folded (name_folding.fold_name): what name search compares
+    # against, so WHERE needs no functions. Its words are also kept as NameWord rows.
     search_name = models.CharField(max_length=460, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -111,3 +112,20 @@ class ContactPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"Contact preferences of customer {self.customer_id}"
+
+
+class NameWord(models.Model):
+    """One word of a customer's name, folded (see `name_folding`), so that anyone can be
+    found by the start of any word of their name through an ordinary index. This is how
+    name search works on SQLite; PostgreSQL searches ``Customer.search_name`` with
+    trigrams instead. Written by the customer services whenever a name is set."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="name_words")
+    word = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["word", "customer"], name="customer_name_word_idx")]
+        constraints = [models.UniqueConstraint(fields=["customer", "word"], name="customer_name_word_once")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,7 +19,8 @@ from .contact_normalisation import (
     normalise_phone,
     normalise_postcode,
 )
-from .models import ContactPoint, ContactPreferences, Customer
+from .models import ContactPoint, ContactPreferences, Customer, NameWord
+from .name_folding import fold_name, name_words
 from .preferences import (
     ACCESS_OTHER_MAX,
     LANGUAGE_NAMES,
@@ -37,7 +39,24 @@ class ContactPointData:
 
 
 def _search_name(given: str, family: str, preferred: str) -> str:
-    return " ".join(p for p in (given, family, preferred) if p).lower()[:460]
+    return fold_name(" ".join(p for p in (given, family, preferred) if p))[:460]
+
+
+def customer_search_keys_write(*, customers: Iterable[Customer]) -> None:
+    """Set each customer's ``search_name`` from their name and replace their `NameWord`
+    rows, so search finds them by their name as it now is. Every service that sets or
+    changes a name calls this in its transaction (and so must anything that writes
+    customers in bulk, such as the demo data)."""
+    customers = list(customers)
+    if not customers:
+        return
+    for customer in customers:
+        customer.search_name = _search_name(customer.given_name, customer.family_name, customer.preferred_name)
+    Customer.objects.bulk_update(customers, ["search_name"], batch_size=500)
+    NameWord.objects.filter(customer__in=customers).delete()
+    NameWord.objects.bulk_create(
+        [NameWord(customer=c, word=w) for c in customers for w in name_words(c.search_name)], batch_size=1000
+    )
 
 
 def _contact_point(customer: Customer, data: ContactPointData) -> ContactPoint:
@@ -110,6 +129,7 @@ def customer_create(
         is_vulnerable=is_vulnerable,
         search_name=_search_name(given_name, family_name, preferred_name),
     )
+    NameWord.objects.bulk_create([NameWord(customer=customer, word=w) for w in name_words(customer.search_name)])
     points = [_contact_point(customer, cp) for cp in contact_points or []]
     ContactPoint.objects.bulk_create(points)
     event_record(

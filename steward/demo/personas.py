@@ -30,7 +30,7 @@ from steward.agreements.services import agreement_start
 from steward.consent.minimal import grants_backfill
 from steward.customers.contact_normalisation import normalise_email, normalise_phone, normalise_postcode
 from steward.customers.models import ContactPoint, Customer
-from steward.customers.services import ContactPointData, _search_name, customer_create
+from steward.customers.services import ContactPointData, _search_name, customer_create, customer_search_keys_write
 from steward.needs.models import Need
 from steward.needs.services import need_create
 from steward.organisations.models import Organisation, StaffMember, Team
@@ -730,6 +730,7 @@ def _ensure_cheapcare_clients(people: dict[str, StaffMember]) -> None:
         )
         for c in missing
     )
+    customer_search_keys_write(customers=customers)
     ContactPoint.objects.bulk_create(
         point
         for c, customer in zip(missing, customers, strict=True)

@@ -86,7 +86,10 @@ def handover_receiver_staff() -> QuerySet[StaffMember]:
     without a team could not accept, the request would have no queue). Callers slice it."""
     return (
         StaffMember.objects.filter(is_active=True, team__isnull=False)
-        .select_related("team", "organisation")
+        .select_related("team")
+        # Hundreds of people fill the "Offer it to" list on every request page: load what
+        # the list shows and nothing more (docs/performance.md, "Pages").
+        .only("id", "display_name", "job_title", "organisation_id", "team_id", "team__name")
         .order_by("organisation__name", "display_name", "id")
     )
 
