@@ -86,6 +86,9 @@ REASONS = {
     "access_log": "Who read the record, when and why, tamper-evident: the organisations' proof of lawful access "
     "(GDPR Art. 5(2), 24 and 32) and evidence in claims (Art. 17(3)(e)). Break-glass reasons are erased; "
     "staff names, purposes and dates stay.",
+    "trusted_people": "That someone the customer trusted could act for them, from when until the erasure, so "
+    "the access-log entries of their looks still point at someone; their name, address and relationship are "
+    "erased (GDPR Art. 5(2) and 17(3)(e)).",
     "privacy_request": "Proof that this erasure was asked for and done, and when (GDPR Art. 5(2) and 12).",
 }
 
@@ -242,6 +245,21 @@ def _erase_attachments(customer: Customer, *, now: datetime) -> int:
     return rows.count()
 
 
+def _end_trusted_people(customer: Customer, *, now: datetime) -> int:
+    """Nobody acts for an erased customer any more: every trust ends now, and who they
+    were (name, address, relationship: what the customer told us about them) goes. The
+    rows stay because the access log's entries of their looks point at them."""
+    from steward.trusted.models import TrustedPerson  # trusted people build on consent, not the reverse
+
+    people = TrustedPerson.objects.filter(customer=customer)
+    people.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by="Steward (erasure)")
+    # Their name on their looks in the access log is outside the hash (chain.py), so it can go.
+    AccessEvent._base_manager.filter(customer=customer, actor_kind=AccessEvent.ActorKind.TRUSTED_PERSON).update(
+        staff_name=ERASED
+    )
+    return people.update(name=ERASED, email="", relationship="", updated_at=now)
+
+
 def _refuse_while_in_service(customer: Customer) -> None:
     in_play = list(
         Request.objects.filter(customer=customer, status__in=IN_PLAY).order_by("id").values_list("pk", flat=True)
@@ -361,6 +379,7 @@ def customer_erase(*, privacy_request: PrivacyRequest, actor: StaffMember) -> Er
                 resolution=ERASED if alert.resolution else "",
             )
         counts["attachments"] = _erase_attachments(customer, now=now)
+        counts["trusted_people"] = _end_trusted_people(customer, now=now)
         TransferClient.objects.filter(customer=customer).exclude(answer_reason="").update(answer_reason=ERASED)
         TransferClient.objects.filter(customer=customer).exclude(decision_reason="").update(decision_reason=ERASED)
 
@@ -423,6 +442,10 @@ def _retain(request: PrivacyRequest, counts: dict[str, int], *, today: date) -> 
         "alerts": (counts["alerts"], f"{counts['alerts']} safeguarding alerts: kind, who was alerted and when"),
         "grants": (counts["grants"], f"{counts['grants']} permissions and their receipts"),
         "access_log": (counts["access_log"], f"{counts['access_log']} access log entries without break-glass reasons"),
+        "trusted_people": (
+            counts["trusted_people"],
+            f"{counts['trusted_people']} people the customer trusted: from when until when only",
+        ),
         "privacy_request": (1, f"privacy request #{request.pk} and this list"),
     }
     items = [

@@ -193,3 +193,25 @@ def test_an_erasure_that_fails_keeps_the_files(world: World, media, monkeypatch)
     with pytest.raises(RuntimeError):
         customer_erase(privacy_request=erasure, actor=world.head)
     assert len(stored_files(media)) == 1
+
+
+def test_nobody_acts_for_an_erased_customer_and_who_they_trusted_is_erased_too(world: World) -> None:
+    from steward.trusted.services import trusted_read
+    from steward.trusted.tests.factories import make_trusted
+
+    story = tell(world)
+    sara = make_trusted(customer=story.customer, name="Saffron Quill", email="saffron.quill@example.org")
+    trusted_read(trusted=sara, resource="requests", categories=["messages"])
+    assert everywhere("Saffron Quill")
+    erasure = privacy_request_open(customer=story.customer, kind="erasure", actor=world.alice)
+    customer_erase(privacy_request=erasure, actor=world.head)
+
+    sara.refresh_from_db()
+    assert sara.revoked_at is not None and not sara.is_current(sara.revoked_at)
+    for needle in ["Saffron", "Quill", "saffron.quill@example.org"]:
+        assert everywhere(needle) == [], needle
+    # Their look stays in the access log, which still verifies.
+    assert AccessEvent.objects.filter(customer=story.customer, actor_kind="trusted").count() == 1
+    assert verify_chain(story.customer.pk) is None
+    kept = RetainedItem.objects.get(privacy_request=erasure, category="trusted_people")
+    assert kept.count == 1 and "access-log entries" in kept.legal_reason
