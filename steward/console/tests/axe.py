@@ -15,8 +15,11 @@ from typing import Any
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Page
 
-# WCAG 2.0, 2.1 and 2.2 at levels A and AA: the bar the pages are held to.
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA: the bar the pages are held to; and axe's
+# best practices, which hold the structure a screen-reader user moves by (one main
+# landmark, all content in landmarks, headings in order, unique landmark names).
 WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+AXE_TAGS = [*WCAG_AA_TAGS, "best-practice"]
 
 _RUN = """options => axe.run(document, options).then(r => r.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
@@ -25,11 +28,11 @@ _RUN = """options => axe.run(document, options).then(r => r.violations.map(v => 
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """What axe-core finds against WCAG 2.2 AA on the page as it is now."""
+    """What axe-core finds against WCAG 2.2 AA (and its best practices) on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SCRIPT)
     violations: list[dict[str, Any]] = page.evaluate(
-        _RUN, {"runOnly": {"type": "tag", "values": WCAG_AA_TAGS}, "resultTypes": ["violations"]}
+        _RUN, {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
     )
     return violations
 

@@ -26,10 +26,17 @@ from steward.customers.models import Customer
 from steward.handovers.services import handover_offer
 from steward.organisations.models import Organisation
 from steward.requests.models import Request
-from steward.transfers.services import ReceiverSpec, transfer_add_clients, transfer_create
+from steward.transfers.services import (
+    ReceiverSpec,
+    transfer_add_clients,
+    transfer_create,
+    transfer_make_offers,
+    transfer_open,
+)
 
 from .axe import AxeSweep, axe_violations, describe
 from .keyboard import arrow_to, assert_focus_visible, tab_into, tab_to
+from .layout import LAYOUTS, enlarged, layout_problems
 from .test_browser import PASSWORD, browser, sign_in, sign_out  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
@@ -38,7 +45,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def world(demo: Any) -> dict[str, int]:
     """The demo, plus what some pages need to exist: a handover offer to Sunrise Care, a
-    no-contact alert for Mrs Khan, a draft transfer of three CheapCare Ltd clients."""
+        no-contact alert for Mrs Khan, a draft transfer of three CheapCare Ltd clients and
+    another of three more, offered to Sunrise Care."""
     amina = Customer.objects.get(given_name="Amina", family_name="Khan")
     request = Request.objects.get(customer=amina, owner=demo.staff("priya.shah"))
     offer = handover_offer(
@@ -57,13 +65,29 @@ def world(demo: Any) -> dict[str, int]:
         receivers=[ReceiverSpec(Organisation.objects.get(name="Sunrise Care"))],
         reason="The council ended its contract with CheapCare Ltd.",
     )
-    clients = (
+    clients = list(
         ServiceAgreement.objects.filter(provider=cheapcare, status="active")
         .exclude(customer=amina)
-        .values_list("customer_id", flat=True)[:3]
+        .values_list("customer_id", flat=True)[:6]
     )
-    transfer_add_clients(transfer=transfer, actor=demo.staff("rachel.green"), customer_ids=list(clients))
-    return {"customer": amina.pk, "request": request.pk, "offer": offer.pk, "alert": alert.pk, "transfer": transfer.pk}
+    transfer_add_clients(transfer=transfer, actor=demo.staff("rachel.green"), customer_ids=clients[:3])
+    offered = transfer_create(
+        actor=demo.staff("rachel.green"),
+        from_provider=cheapcare,
+        receivers=[ReceiverSpec(Organisation.objects.get(name="Sunrise Care"))],
+        reason="The council ended its contract with CheapCare Ltd.",
+    )
+    transfer_add_clients(transfer=offered, actor=demo.staff("rachel.green"), customer_ids=clients[3:])
+    transfer_open(transfer=offered, actor=demo.staff("rachel.green"))
+    transfer_make_offers(transfer_id=offered.pk)
+    return {
+        "customer": amina.pk,
+        "request": request.pk,
+        "offer": offer.pk,
+        "alert": alert.pk,
+        "transfer": transfer.pk,
+        "transfer_offered": offered.pk,
+    }
 
 
 # Every console page, by who sees it: username -> [(what it is, path)]. The paths are
@@ -95,6 +119,8 @@ CONSOLE_PAGES: dict[str, list[tuple[str, str]]] = {
         ("my work (an offer waiting)", "/console/"),
         ("handovers (an offer to answer)", "/console/handovers/"),
         ("a handover offer", "/console/handovers/{offer}/"),
+        ("transfers (clients offered to us)", "/console/transfers/"),
+        ("a transfer, clients offered to us", "/console/transfers/{transfer_offered}/"),
     ],
     "kim.lee": [
         ("my work (an alert)", "/console/"),
@@ -104,6 +130,8 @@ CONSOLE_PAGES: dict[str, list[tuple[str, str]]] = {
         ("transfers", "/console/transfers/"),
         ("new transfer", "/console/transfers/new/"),
         ("a draft transfer", "/console/transfers/{transfer}/"),
+        ("a transfer's report", "/console/transfers/{transfer_offered}/"),
+        ("a transfer's report, declined only", "/console/transfers/{transfer_offered}/?status=declined"),
     ],
 }
 
@@ -301,3 +329,43 @@ def test_call_handler_signs_in_and_captures_with_the_keyboard_alone(
     created = Request.objects.select_related("owner").latest("id")
     assert created.description == "Nobody came at 8 this morning."
     expect(page.locator(".owner-sentence")).to_contain_text(f"{created.owner.display_name} is looking after it")
+
+
+def test_console_pages_work_with_text_at_200_percent_and_on_a_320_px_screen(
+    live_server: Any,
+    world: dict[str, int],
+    browser: Browser,  # noqa: F811
+) -> None:
+    base = live_server.url
+    # who: [(path, its main actions)]; "" is signed out.
+    pages: dict[str, list[tuple[str, list[str]]]] = {
+        "": [("/console/login/", ["Sign in"])],
+        "priya.shah": [
+            ("/console/", ["Sign out", "Capture a request"]),
+            ("/console/requests/{request}/", ["Add message", "Add note", "Withdraw the offer"]),
+            ("/console/capture/?customer={customer}", ["Capture and find who answers for it"]),
+        ],
+        "jo.patel": [
+            ("/console/handovers/{offer}/", ["Accept: I will look after it", "Decline"]),
+            ("/console/transfers/{transfer_offered}/", ["Accept all 3 offered to us"]),
+        ],
+        "kim.lee": [("/console/alerts/{alert}/", ["Resolve the alert"])],
+        "rachel.green": [
+            ("/console/transfers/{transfer}/", ["Open transfer"]),
+            ("/console/transfers/{transfer_offered}/", ["Complete transfer"]),
+        ],
+    }
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    problems = []
+    for who, paths in pages.items():
+        page.context.clear_cookies()
+        if who:
+            sign_in(page, base, who)
+        state = page.context.storage_state()
+        for layout, viewport, size in LAYOUTS:
+            with enlarged(browser, state, viewport, size) as big:
+                for path, actions in paths:
+                    big.goto(base + path.format(**world))
+                    problems += [f"{path} [{who}], {layout}: {p}" for p in layout_problems(big, actions)]
+    assert not problems, "\n".join(problems)

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from steward.console.tests.axe import AxeSweep
 from steward.console.tests.keyboard import assert_focus_visible, tab_to
+from steward.console.tests.layout import LAYOUTS, enlarged, layout_problems
 from steward.console.tests.test_browser import browser  # noqa: F401 - `browser` is a fixture
 from steward.requests.models import Request
 
@@ -140,3 +141,35 @@ def test_mrs_khan_signs_in_and_writes_to_her_owner_with_the_keyboard_alone(
     assert_focus_visible(page)
     page.keyboard.press("Enter")
     expect(page.locator(".conversation").get_by_text("Thank you, the carer came this morning.")).to_be_visible()
+
+
+def test_portal_pages_work_with_text_at_200_percent_and_on_a_320_px_screen(
+    live_server: Any,
+    demo: Any,
+    browser: Browser,  # noqa: F811
+) -> None:
+    base = live_server.url
+    request = Request.objects.filter(customer__given_name="Amina").latest("id")
+    signed_out = browser.new_context().storage_state()
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    portal_sign_in(page, base)
+    signed_in = page.context.storage_state()
+    # (path, its main actions, signed in?)
+    pages = [
+        ("/me/sign-in/", ["Send me a code"], False),
+        ("/me/", ["Ask for help", request.subject, "Sign out"], True),
+        (f"/me/requests/{request.pk}/", ["Send"], True),
+        ("/me/ask/", ["Send my request"], True),
+        ("/me/privacy/", ["Read your record"], True),
+    ]
+    problems = []
+    for layout, viewport, size in LAYOUTS:
+        for signed, state in ((False, signed_out), (True, signed_in)):
+            with enlarged(browser, state, viewport, size) as big:
+                for path, actions, needs_sign_in in pages:
+                    if needs_sign_in != signed:
+                        continue
+                    big.goto(base + path)
+                    problems += [f"{path}, {layout}: {p}" for p in layout_problems(big, actions)]
+    assert not problems, "\n".join(problems)
