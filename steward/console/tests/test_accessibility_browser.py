@@ -154,7 +154,8 @@ def _capture_nothing_chosen(page: Page, base: str, ids: dict[str, int]) -> None:
     page.goto(f"{base}/console/capture/?customer={ids['customer']}")
     _server_checks_only(page)
     page.get_by_role("button", name="Capture and find who answers for it").click()
-    expect(page.locator(".field--error").first).to_be_visible()
+    group = page.get_by_role("group", name="What do they need?")
+    expect(group).to_have_accessible_description(re.compile(r"\S"))
 
 
 def _capture_done(page: Page, base: str, ids: dict[str, int]) -> None:

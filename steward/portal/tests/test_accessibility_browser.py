@@ -58,12 +58,14 @@ def _form_error_states(page: Page, base: str, sweep: AxeSweep, request_id: int) 
     """Each form with its error showing (the error is what a person must be able to find)."""
     page.goto(f"{base}/me/ask/")
     page.get_by_role("button", name="Send my request").click()
-    expect(page.get_by_text("Choose what you need help with.")).to_be_visible()
+    # The error is the group's description: a screen reader hears it on entering the group.
+    group = page.get_by_role("group", name="What do you need help with?")
+    expect(group).to_have_accessible_description("Choose what you need help with.")
     sweep.check(page, "ask for help, nothing chosen")
 
     page.goto(f"{base}/me/requests/{request_id}/")
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_text("Write your message first.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Your message")).to_have_accessible_description("Write your message first.")
     sweep.check(page, "a request, empty reply")
 
 
