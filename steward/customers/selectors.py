@@ -170,8 +170,8 @@ def _by_name(query: str) -> QuerySet[Customer]:
         qs.filter(near)
         .annotate(
             closeness=Greatest(
-                TrigramSimilarity("search_name", Value(folded)),
-                TrigramWordSimilarity(Value(folded), "search_name"),
+                TrigramSimilarity("search_name", folded),
+                TrigramWordSimilarity(folded, "search_name"),
             )
         )
         .order_by("-closeness", "family_name", "given_name", "id")
