@@ -128,38 +128,69 @@ class _Plan:
 
     # -- times ------------------------------------------------------------------------
 
-    def _push(self, nt: dict[int, float], so: dict[int, int], stack: list[int], placed_extra: set[int]) -> bool:
-        """Raise starts until every rule holds; False if they run away (a cycle of waits)."""
-        t, succ, dur, d, row = self.t, self.succ, self.dur, self.d, self.row
+    def _push(
+        self,
+        nt: dict[int, float],
+        so: dict[int, int],
+        stack: list[int],
+        placed_extra: set[int],
+        allowance: float = math.inf,
+    ) -> tuple[float, float] | None:
+        """Raise starts until every rule holds.
+
+        Returns the added total tardiness and the largest new tardiness among the raised
+        services, or None if the starts run away (a cycle of waits) or the added
+        tardiness passes ``allowance`` (the caller has something cheaper already).
+        """
+        t, succ, dur, d, row, lat = self.t, self.succ, self.dur, self.d, self.row, self.l
         partner, kind, first, gmin, gmax = self.partner, self.kind, self.first, self.gmin, self.gmax
+        route_of = self.route_of
         horizon = self.horizon
         budget = 40 * self.size + 100
+        added = 0.0
+        worst = -math.inf
         while stack:
             budget -= 1
             if budget < 0:
-                return False
+                return None
             u = stack.pop()
             tu = nt[u]
             if tu > horizon:
-                return False
+                return None
             v = so[u] if u in so else succ[u]
             if v >= 0:
                 bound = tu + dur[u] + d[row[u]][row[v]]
-                if bound > nt.get(v, t[v]) + EPS:
+                old = nt.get(v, t[v])
+                if bound > old + EPS:
                     nt[v] = bound
                     stack.append(v)
+                    late = bound - lat[v]
+                    if late > 0:
+                        added += late - (old - lat[v] if old > lat[v] else 0.0)
+                        if added > allowance:
+                            return None
+                        if late > worst:
+                            worst = late
             p = partner[u]
-            if p >= 0 and (self.route_of[p] >= 0 or p in placed_extra):
+            if p >= 0 and (route_of[p] >= 0 or p in placed_extra):
                 if kind[u] == SIMULTANEOUS:
                     bound = tu
                 elif first[u]:
                     bound = tu + gmin[u]
                 else:
                     bound = tu - gmax[u]
-                if bound > nt.get(p, t[p]) + EPS:
+                old = nt.get(p, t[p])
+                if bound > old + EPS:
                     nt[p] = bound
                     stack.append(p)
-        return True
+                    late = bound - lat[p]
+                    if late > 0:
+                        added += late - (old - lat[p] if old > lat[p] else 0.0)
+                        if added > allowance:
+                            return None
+                        if late > worst:
+                            worst = late
+        return added, worst
 
     def recompute(self) -> bool:
         """Earliest starts for the current routes, from scratch (after removals)."""
@@ -174,7 +205,7 @@ class _Plan:
             self.distance += self._route_distance(route)
         stack = [u for route in self.routes for u in route if self.partner[u] >= 0 and self.placed(self.partner[u])]
         nt = {u: t[u] for u in stack}
-        if not self._push(nt, {}, stack, set()):
+        if self._push(nt, {}, stack, set()) is None:
             return False
         for u, value in nt.items():
             t[u] = value
@@ -194,32 +225,48 @@ class _Plan:
         ready = nt.get(prev, self.t[prev]) + self.dur[prev] if prev >= 0 else 0.0
         return max(self.e[x], ready + d[prow][row[x]]), added, prev, nxt
 
-    def _delta_late(self, nt: dict[int, float]) -> tuple[float, float]:
-        total, worst = self.total_late, self.max_late
-        t, lat = self.t, self.l
-        for u, value in nt.items():
-            new = value - lat[u]
-            if new > 0:
-                old = t[u] - lat[u] if self.placed(u) else 0.0
-                total += new - max(0.0, old)
-                if new > worst:
-                    worst = new
-        return total, worst
+    def _priced(
+        self, nt: dict[int, float], so: dict[int, int], new: list[int], added_distance: float, allowance: float
+    ) -> float | None:
+        """Cost after putting the ``new`` services (already in ``nt``) in, or None if it
+        passes ``allowance`` over today's cost or cannot be timed."""
+        late0 = 0.0
+        worst = -math.inf
+        for x in new:
+            late = nt[x] - self.l[x]
+            if late > 0:
+                late0 += late
+                worst = max(worst, late)
+        allowance -= added_distance + late0
+        if allowance < 0:
+            return None
+        pushed = self._push(nt, so, list(new), set(new), allowance)
+        if pushed is None:
+            return None
+        extra, worst_pushed = pushed
+        return (
+            self.distance
+            + added_distance
+            + self.total_late
+            + late0
+            + extra
+            + max(self.max_late, worst, worst_pushed, 0.0)
+        )
 
-    def try_single(self, x: int, r: int, k: int) -> tuple[float, dict[int, float], dict[int, int]] | None:
+    def try_single(
+        self, x: int, r: int, k: int, allowance: float = math.inf
+    ) -> tuple[float, dict[int, float], dict[int, int]] | None:
         nt: dict[int, float] = {}
         start, added, prev, nxt = self._arrival(x, r, k, nt)
         nt[x] = start
         so = {x: nxt}
         if prev >= 0:
             so[prev] = x
-        if not self._push(nt, so, [x], {x}):
-            return None
-        total, worst = self._delta_late(nt)
-        return self.distance + added + total + worst, nt, so
+        cost = self._priced(nt, so, [x], added, allowance)
+        return None if cost is None else (cost, nt, so)
 
     def try_pair(
-        self, a: int, ra: int, ka: int, b: int, rb: int, kb: int
+        self, a: int, ra: int, ka: int, b: int, rb: int, kb: int, allowance: float = math.inf
     ) -> tuple[float, dict[int, float], dict[int, int]] | None:
         nt: dict[int, float] = {}
         sa, added_a, prev_a, next_a = self._arrival(a, ra, ka, nt)
@@ -230,10 +277,8 @@ class _Plan:
             so[prev_a] = a
         if prev_b >= 0:
             so[prev_b] = b
-        if not self._push(nt, so, [a, b], {a, b}):
-            return None
-        total, worst = self._delta_late(nt)
-        return self.distance + added_a + added_b + total + worst, nt, so
+        cost = self._priced(nt, so, [a, b], added_a + added_b, allowance)
+        return None if cost is None else (cost, nt, so)
 
     def _commit(self, cost: float, nt: dict[int, float], placements: list[tuple[int, int, int]]) -> None:
         for x, r, k in placements:
@@ -266,7 +311,7 @@ class _Plan:
         for added, r, k in self._places(x, rng):
             if best is not None and base + added >= best[0]:
                 break
-            found = self.try_single(x, r, k)
+            found = self.try_single(x, r, k, best[0] - base if best is not None else math.inf)
             if found is None:
                 continue
             cost = found[0] * (1 + noise * rng.random()) if noise else found[0]
@@ -278,21 +323,28 @@ class _Plan:
         return True
 
     def insert_pair(self, a: int, b: int, rng: random.Random, noise: float) -> bool:
+        base = self.cost
+
         def shortlist(x: int) -> list[tuple[float, int, int]]:
-            scored = []
-            for _added, r, k in self._places(x, rng)[: 4 * PAIR_CANDIDATES]:
-                found = self.try_single(x, r, k)
+            """The cheapest places for one of the pair alone (its partner's tie ignored)."""
+            scored: list[tuple[float, int, int]] = []
+            for added, r, k in self._places(x, rng):
+                bar = scored[-1][0] - base if len(scored) == PAIR_CANDIDATES else math.inf
+                if added >= bar:
+                    break
+                found = self.try_single(x, r, k, bar)
                 if found is not None:
                     scored.append((found[0], r, k))
-            scored.sort()
-            return scored[:PAIR_CANDIDATES]
+                    scored.sort()
+                    del scored[PAIR_CANDIDATES:]
+            return scored
 
         best: tuple[float, dict[int, float], int, int, int, int] | None = None
         for _, ra, ka in shortlist(a):
             for _, rb, kb in shortlist(b):
                 if ra == rb:
                     continue
-                found = self.try_pair(a, ra, ka, b, rb, kb)
+                found = self.try_pair(a, ra, ka, b, rb, kb, best[0] - base if best is not None else math.inf)
                 if found is None:
                     continue
                 cost = found[0] * (1 + noise * rng.random()) if noise else found[0]
@@ -424,13 +476,14 @@ def solve(instance: Instance, options: SolveOptions) -> Solution:
 
     best_state, best_cost = plan.copy_state(), plan.cost
     current_cost = best_cost
-    started = time.perf_counter()
+    clock = time.process_time if options.clock == "cpu" else time.perf_counter
+    started = clock()
     limit = options.time_limit
     iterations = options.iterations
     temperature0 = 0.02 * best_cost
     done = 0
     while True:
-        elapsed = time.perf_counter() - started
+        elapsed = clock() - started
         progress = done / iterations if iterations else (elapsed / limit if limit > 0 else 1.0)
         if progress >= 1.0:
             break

@@ -24,12 +24,15 @@ class SolveOptions:
     instead (LNS iterations, or OR-Tools solutions) and makes the result identical for the
     same ``seed`` on any machine; under a time limit alone it depends on how much search
     the machine manages in that time (the same seed on the same idle machine repeats).
+    ``clock`` is ``wall`` (elapsed time) or ``cpu`` (this process's processor time, which
+    a busy shared machine does not eat into; the LNS engine only).
     """
 
     time_limit: float = 10.0
     seed: int = 0
     iterations: int | None = None
     engine: Engine = "lns"
+    clock: Literal["wall", "cpu"] = "wall"
 
 
 class NoPlan(Exception):
