@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -122,6 +123,16 @@ def report(rows: list[Row], limits: list[float], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _commit() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return "unknown"
+    return found.stdout.strip() or "unknown"
+
+
 def main() -> int:
     directory = Path(os.environ.get("HHCRSP_DIR") or BASE_DIR.parent / "shared" / "benchmarks" / "hhcrsp")
     out = Path(os.environ.get("HHCRSP_OUT") or BASE_DIR / "bench" / "out" / "hhcrsp")
@@ -188,7 +199,7 @@ def main() -> int:
             )
     load_after = os.getloadavg()
     header = (
-        f"HHCRSP results — engine {engine}, seed {seed}, {platform.python_implementation()} "
+        f"HHCRSP results — engine {engine} at commit {_commit()}, seed {seed}, {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} → "
         f"{load_after[0]:.2f} (measured under load: the machine is shared)"
     )
