@@ -471,6 +471,13 @@ def solve(instance: Instance, options: SolveOptions) -> Solution:
         if not plan.allowed[x]:
             patient, service = plan.label[x]
             raise NoPlan(f"no caregiver can give {service} to {patient}")
+    for x in range(plan.size):
+        p = plan.partner[x]
+        if p > x and not any(ra != rb for ra in plan.allowed[x] for rb in plan.allowed[p]):
+            raise NoPlan(
+                f"{plan.label[x][0]} needs two different caregivers for {plan.label[x][1]} and "
+                f"{plan.label[p][1]}, and only {instance.caregivers[plan.allowed[x][0]].id} can give either"
+            )
     if not _repair(plan, set(range(plan.size)), rng):
         raise NoPlan("no start times fit any plan")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from steward.scheduling import hhcrsp
+from steward.scheduling.engine_lns import _Plan
 from steward.scheduling.hhcrsp_check import check
 from steward.scheduling.solver import NoPlan, SolveOptions, solve
 from steward.scheduling.tests.instances import random_instance, tiny_instance, tiny_solution, with_change
@@ -44,3 +45,23 @@ def test_a_service_nobody_can_give_is_reported_not_dropped() -> None:
     data = with_change(tiny_instance(), lambda d: d["caregivers"][1].update(abilities=["s1"]))
     with pytest.raises(NoPlan, match="no caregiver can give s2 to p2"):
         solve(hhcrsp.instance_from_dict(data), SolveOptions(iterations=5))
+
+
+def test_a_double_visit_only_one_carer_could_give_is_reported() -> None:
+    # c1 loses s1, so c2 alone could give both of p2's services: it needs two people.
+    data = with_change(tiny_instance(), lambda d: d["caregivers"][0].update(abilities=["s3"]))
+    with pytest.raises(NoPlan, match="p2 needs two different caregivers for s1 and s2, and only c2 can give either"):
+        solve(hhcrsp.instance_from_dict(data), SolveOptions(iterations=5))
+
+
+def test_two_pairs_waiting_on_each_other_cannot_be_timed() -> None:
+    # c1 does p2 then p3, c2 does p3 then p2: each pair waits for the other to finish.
+    data = with_change(tiny_instance(), lambda d: d["patients"][2].update(synchronization={"type": "simultaneous"}))
+    plan = _Plan(hhcrsp.instance_from_dict(data))
+    p2_s1, p2_s2, p3_s1, p3_s2 = 1, 2, 3, 4
+    plan.routes = [[p2_s1, p3_s1], [p3_s2, p2_s2]]
+    assert plan.recompute() is False
+    plan.routes = [[p2_s1, p3_s1], [p2_s2, p3_s2]]
+    assert plan.recompute() is True
+    assert plan.t[p2_s1] == plan.t[p2_s2] == 20  # both drive 20 minutes; the window opens at 20
+    assert plan.t[p3_s1] == plan.t[p3_s2] == 52  # c2 is busy at p2 until 40, then 12 minutes away
