@@ -147,6 +147,7 @@ def main() -> int:
     best = best_known(directory)
     chosen = _instances(directory, only, max_patients)
     load_before = os.getloadavg()
+    commit = _commit()
     print(
         f"HHCRSP bench: {len(chosen)} instances × limits {limits} s, engine {engine}, seed {seed}, "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} at start",
@@ -199,7 +200,7 @@ def main() -> int:
             )
     load_after = os.getloadavg()
     header = (
-        f"HHCRSP results — engine {engine} at commit {_commit()}, seed {seed}, {platform.python_implementation()} "
+        f"HHCRSP results — engine {engine} at commit {commit}, seed {seed}, {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} → "
         f"{load_after[0]:.2f} (measured under load: the machine is shared)"
     )
