@@ -63,6 +63,10 @@ lint: install ## ruff and mypy
 bench: migrate ## Measure p50/p95 on a generated dataset (BENCH_CUSTOMERS=100000 …)
 	@$(BIN)/python -m bench.run
 
+.PHONY: bench-schedule
+bench-schedule: install ## The scheduler on the HHCRSP instances (HHCRSP_DIR, HHCRSP_LIMITS=10,60, HHCRSP_ONLY=_10_ …)
+	@$(BIN)/python -m bench.schedule
+
 .PHONY: lock
 lock: ## Re-pin dependencies after editing requirements*.in
 	@rm -rf .lockenv && $(PYTHON) -m venv .lockenv

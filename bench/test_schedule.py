@@ -1,0 +1,57 @@
+"""``make bench-schedule`` keeps working: on a folder of instances the test writes itself,
+it solves, writes each solution in the format, checks it and prints the gap table."""
+
+from __future__ import annotations
+
+import json
+
+from bench import schedule
+from steward.scheduling.hhcrsp_check import check
+from steward.scheduling.tests.instances import random_instance, tiny_instance
+
+BEST_KNOWN = """# Best published results
+
+| instance | distance_traveled | max_tardiness | total_tardiness | total_cost |
+|---|---:|---:|---:|---:|
+| tiny.json | 129 | 7 | 7 | 47.667 |
+| random_12.json | 1 | 0 | 0 | 1.5 |
+"""
+
+
+def test_bench_solves_writes_checks_and_reports(tmp_path, monkeypatch, capsys) -> None:
+    data = tmp_path / "hhcrsp"
+    (data / "toy").mkdir(parents=True)
+    (data / "toy" / "tiny.json").write_text(json.dumps(tiny_instance()))
+    (data / "toy" / "random_12.json").write_text(json.dumps(random_instance(12, 3, seed=1)))
+    (data / "best_known.md").write_text(BEST_KNOWN)
+    out = tmp_path / "out"
+    monkeypatch.setenv("HHCRSP_DIR", str(data))
+    monkeypatch.setenv("HHCRSP_OUT", str(out))
+    monkeypatch.setenv("HHCRSP_LIMITS", "0.3")
+    monkeypatch.delenv("HHCRSP_ONLY", raising=False)
+    monkeypatch.delenv("HHCRSP_MAX_PATIENTS", raising=False)
+
+    assert schedule.main() == 0
+
+    written = json.loads((out / "toy" / "0.3s" / "tiny.json").read_text())
+    assert written["instance"] == "tiny.json"
+    assert check(tiny_instance(), written).valid
+    printed = capsys.readouterr().out
+    assert "| toy | tiny.json | 3 | 0.3 |" in printed
+    assert "| 47.67 | " in printed  # the best known, read from best_known.md
+    assert "mean gap up to 100 patients" in printed
+    assert (out / "results.md").read_text().strip() == printed.strip()
+
+
+def test_bench_keeps_only_the_instances_asked_for(tmp_path, monkeypatch) -> None:
+    (tmp_path / "a").mkdir()
+    for name in ("x_10_1.json", "x_25_1.json"):
+        (tmp_path / "a" / name).write_text(json.dumps(tiny_instance()))
+    chosen = schedule._instances(tmp_path, ["_10_"], None)
+    assert [path.name for _, path, _ in chosen] == ["x_10_1.json"]
+    assert schedule._instances(tmp_path, [], 2) == []
+
+
+def test_best_known_reads_the_tables(tmp_path) -> None:
+    (tmp_path / "best_known.md").write_text(BEST_KNOWN)
+    assert schedule.best_known(tmp_path) == {"tiny.json": 47.667, "random_12.json": 1.5}
