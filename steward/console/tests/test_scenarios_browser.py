@@ -73,7 +73,7 @@ def test_the_call_handler_captures_a_request_for_housing_and_tells_mrs_khan_who_
     expect(page.get_by_text("What matters to them")).to_be_visible()
     page.get_by_label("Something in my home needs repairing").check()
     page.get_by_label("How did they get in touch?").select_option("phone")
-    page.get_by_label("What did they say?").fill("The heating stopped last night and the house is freezing.")
+    page.get_by_label("Tell us about it").fill("The heating stopped last night and the house is freezing.")
     sweep.check(page, "the capture form, filled in")
     page.get_by_role("button", name="Capture and find who answers for it").click()
 
@@ -89,7 +89,8 @@ def test_the_call_handler_captures_a_request_for_housing_and_tells_mrs_khan_who_
         f"Reference #{created.pk}: “Something in my home needs repairing” for Amina Khan"
     )
     expect(page.locator(".owner-sentence")).to_have_text(
-        f"{owner.display_name} is looking after it and answers to {supervisor.display_name}."
+        f"{owner.display_name}, {owner.job_title}, in the Housing team at Northshire Council "
+        f"is looking after it and answers to {supervisor.display_name}."
     )
     script = page.get_by_role("region", name="What to tell Mrs Khan")
     expect(script).to_contain_text(f"{owner.display_name}, {owner.job_title} in the Housing team at Northshire Council")
