@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from steward.consent.export import customer_export, customer_export_html
@@ -113,8 +115,12 @@ def test_export_customer_command_writes_json_or_html(world: World, tmp_path: Pat
         call_command("export_customer", "999999")
 
 
-def test_exporting_ten_thousand_events_takes_under_a_second(world: World) -> None:
+def test_exporting_ten_thousand_events_reads_them_in_a_bounded_number_of_queries(world: World) -> None:
+    # How long it takes is measured in `make bench`, not here; what a test can hold is that
+    # a long story is read in chunks, not one query per event.
     story = tell(world)
+    with CaptureQueriesContext(connection) as short_story:
+        customer_export(story.customer)
     now = timezone.now()
     TimelineEvent.objects.bulk_create(
         TimelineEvent(
@@ -129,11 +135,10 @@ def test_exporting_ten_thousand_events_takes_under_a_second(world: World) -> Non
         )
         for _ in range(10_000)
     )
-    started = datetime.now(UTC)
-    doc = customer_export(story.customer)
-    took = (datetime.now(UTC) - started).total_seconds()
+    with CaptureQueriesContext(connection) as long_story:
+        doc = customer_export(story.customer)
     assert len(doc["timeline"]) > 10_000
-    assert took < 3.0, f"export took {took:.2f}s"  # the 1 s target is for `make bench` on an idle machine
+    assert len(long_story) <= len(short_story) + 10, [q["sql"][:80] for q in long_story.captured_queries]
 
 
 def test_photos_and_documents_are_listed_with_where_to_download_them(world: World, media) -> None:
