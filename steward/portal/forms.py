@@ -74,6 +74,12 @@ class StillNotFixedForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Ids of its own: it shares the request page with the reply form, whose field is
+        # also called "body", and a label must point at one field only.
+        kwargs.setdefault("auto_id", "not_fixed_%s")
+        super().__init__(*args, **kwargs)
+
 
 class AskForm(forms.Form):
     """What a customer asks for help with: the need, in their own words, and the details.

@@ -3,6 +3,8 @@ and the wall between customer and staff sessions."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -134,6 +136,17 @@ def test_still_not_fixed_reopens_and_counts_the_chase(world):
 
     told = Notification.objects.get(kind=Notification.Kind.CUSTOMER_CHASED)
     assert told.recipient_id == req.owner_id and "Nobody came again." in told.body
+
+
+def test_a_resolved_request_page_gives_each_field_its_own_id(world):
+    # The reply form and "still not fixed" both ask for words; each label must find its own box.
+    req = capture(world)
+    resolve(world, req)
+    html = as_customer(world.customer).get(f"/me/requests/{req.pk}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert "not_fixed_body" in ids and "id_body" in ids
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'for="not_fixed_body"' in html
 
 
 def test_still_not_fixed_on_an_open_request_is_refused_in_words(world):
