@@ -95,7 +95,7 @@ def test_someone_with_nothing_to_do_reads_plain_empty_states(world):
     page = my_work(world.bob)
     assert "Nothing is waiting on you right now." in page
     assert "No one is offering you anything to take on." in page
-    assert "Nothing new for you." in page
+    assert "No new notifications." in page
     assert "My people" not in page  # Bob supervises nobody
 
 

@@ -168,7 +168,7 @@ def test_my_work_flags_overdue_requests(demo):
 def test_my_work_has_written_empty_states(demo):
     page = text(signed_in(demo.staff("chloe.martin")).get(reverse("console:my-work")))
     assert "Nothing is waiting on you right now." in page
-    assert "Nothing new for you." in page
+    assert "No new notifications." in page
 
 
 # --- one request ---------------------------------------------------------------------
