@@ -231,3 +231,8 @@ def page(
         {"customer": customer, "portal": portal_user(request), **(context or {})},
         status=status,
     )
+
+
+def not_found(request: HttpRequest, customer: Customer, message: str) -> HttpResponse:
+    """A 404 page saying, in words, what could not be found among the customer's things."""
+    return page(request, customer, "portal/not_found.html", {"message": message}, status=404)

@@ -41,7 +41,7 @@ from steward.errors import DomainError, NotFound
 from steward.organisations.models import Organisation
 
 from . import privacy_selectors
-from .access import customer_required, page
+from .access import customer_required, not_found, page
 
 ACCESS_LOG_PAGE_SIZE = 25
 
@@ -140,13 +140,7 @@ def grant_withdraw(request: HttpRequest, customer: Customer, grant_id: int) -> H
     try:
         grant = consent_selectors.customer_grant_get(customer_id=customer.pk, grant_id=grant_id)
     except NotFound:
-        return page(
-            request,
-            customer,
-            "portal/not_found.html",
-            {"message": "We cannot find that permission among yours."},
-            status=404,
-        )
+        return not_found(request, customer, "We cannot find that permission among yours.")
     try:
         grant_revoke(grant=grant, by_customer=True)
     except DomainError as exc:
@@ -301,7 +295,7 @@ def grant_give(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 def _receipt_not_found(request: HttpRequest, customer: Customer) -> HttpResponse:
     message = "We cannot find that receipt among yours."
-    return page(request, customer, "portal/not_found.html", {"message": message}, status=404)
+    return not_found(request, customer, message)
 
 
 @require_GET
@@ -310,13 +304,7 @@ def receipt(request: HttpRequest, customer: Customer, receipt_id: int) -> HttpRe
     try:
         found = consent_selectors.customer_receipt_get(customer_id=customer.pk, receipt_id=receipt_id)
     except NotFound:
-        return page(
-            request,
-            customer,
-            "portal/not_found.html",
-            {"message": "We cannot find that receipt among yours."},
-            status=404,
-        )
+        return _receipt_not_found(request, customer)
     return page(request, customer, "portal/privacy_receipt.html", {"receipt": found, "grant": found.grant})
 
 
@@ -326,13 +314,7 @@ def receipt_download(request: HttpRequest, customer: Customer, receipt_id: int) 
     try:
         found = consent_selectors.customer_receipt_get(customer_id=customer.pk, receipt_id=receipt_id)
     except NotFound:
-        return page(
-            request,
-            customer,
-            "portal/not_found.html",
-            {"message": "We cannot find that receipt among yours."},
-            status=404,
-        )
+        return _receipt_not_found(request, customer)
     response = JsonResponse(
         receipt_document(found, now=timezone.now()), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
     )

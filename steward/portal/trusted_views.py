@@ -20,7 +20,7 @@ from steward.trusted import selectors as trusted_selectors
 from steward.trusted.models import TrustedPerson
 from steward.trusted.services import trusted_person_add, trusted_person_revoke
 
-from .access import customer_required, page
+from .access import customer_required, not_found, page
 from .forms import RELATIONSHIP_SUGGESTIONS, TrustedPersonForm
 
 
@@ -103,13 +103,7 @@ def trusted_person_end(request: HttpRequest, customer: Customer, trusted_id: int
     try:
         trusted = trusted_selectors.trusted_person_of_customer(customer_id=customer.pk, trusted_id=trusted_id)
     except NotFound:
-        return page(
-            request,
-            customer,
-            "portal/not_found.html",
-            {"message": "We cannot find that person among the people you trust."},
-            status=404,
-        )
+        return not_found(request, customer, "We cannot find that person among the people you trust.")
     if request.method == "POST":
         try:
             trusted_person_revoke(trusted=trusted, customer=customer)

@@ -31,6 +31,7 @@ from .access import (
     choose,
     customer_required,
     landing,
+    not_found,
     page,
     portal_user,
     portal_user_if_any,
@@ -212,7 +213,7 @@ def _trusted(request: HttpRequest) -> TrustedPerson | None:
 
 
 def _not_found(request: HttpRequest, customer: Customer, message: str) -> HttpResponse:
-    return page(request, customer, "portal/not_found.html", {"message": message}, status=404)
+    return not_found(request, customer, message)
 
 
 def _request_page(
