@@ -8,40 +8,20 @@ STEWARD_UPDATE_SCREENSHOTS=1 to docs/screenshots/portal-trusted-person.png."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from steward.console.tests.test_browser import (
+    SCREENSHOTS,
+    browser,  # noqa: F401 - `browser` is a fixture
+)
 from steward.requests.models import Request
 
 pytestmark = pytest.mark.browser
-
-_ROOT = Path(__file__).resolve().parents[3]
-SCREENSHOTS = (
-    _ROOT / "docs" / "screenshots"
-    if os.environ.get("STEWARD_UPDATE_SCREENSHOTS") == "1"
-    else _ROOT / "test-results" / "screenshots"
-)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync", "--disable-component-update"]
-
-
-@pytest.fixture
-def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-            connections.close_all()
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -55,7 +35,11 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.get_by_role("button", name=re.compile("Sign in")).click()
 
 
-def test_sara_acts_for_her_mother_until_her_mother_ends_it(live_server: Any, demo: Any, browser: Browser) -> None:
+def test_sara_acts_for_her_mother_until_her_mother_ends_it(
+    live_server: Any,
+    demo: Any,
+    browser: Browser,  # noqa: F811
+) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     base = live_server.url
     sara = browser.new_page(viewport={"width": 420, "height": 900})  # on her phone
