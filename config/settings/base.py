@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "steward.alerts",
     "steward.consent",
     "steward.trusted",
+    "steward.care",
+    "steward.visits",
     "steward.notifications",
     "steward.console",
     "steward.portal",

@@ -23,6 +23,7 @@ class Alert(models.Model):
         TRANSFER_DECISION = "transfer_decision", "Transfer clients need a decision"
         OWNER_REPAIRED = "owner_repaired", "Coordinator replaced: the named person had left"
         TEAM_NO_LONGER_HANDLES = "team_no_longer_handles", "Request in a team that no longer handles its need"
+        MISSED_VISIT = "missed_visit", "Safeguarding: visit missed"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -65,6 +65,12 @@ class TimelineEvent(models.Model):
         TRUSTED_PERSON_REVOKED = "trusted_person_revoked", "Trusted person's access ended"
         ATTACHMENT_ADDED = "attachment_added", "Photo or document added"
         PREFERENCES_CHANGED = "preferences_changed", "Contact preferences changed"
+        CARE_VISITS_CHANGED = "care_visits_changed", "Care visits changed"
+        VISIT_TIME_CHANGED = "visit_time_changed", "Preferred visit time changed"
+        VISITS_PLANNED = "visits_planned", "Visits planned"
+        VISIT_CHECKED_IN = "visit_checked_in", "Carer arrived"
+        VISIT_CHECKED_OUT = "visit_checked_out", "Carer left"
+        VISIT_MISSED = "visit_missed", "Visit missed"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"
