@@ -161,7 +161,7 @@ def test_another_organisations_carers_and_customers_stay_out() -> None:
 
 
 def test_the_number_of_queries_does_not_grow_with_carers_and_customers(django_assert_max_num_queries) -> None:
-    world, care = _world()
+    world, _care = _world()
     org = world.provider.org
     team = world.provider.team
     carers = [make_carer(staff=make_staff(team=team, first_name=f"Carer{i}"), skills=["hoist"]) for i in range(6)]
