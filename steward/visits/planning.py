@@ -7,8 +7,10 @@ short transaction, so the page polling it sees it at once). Each day's draft is 
 in one transaction; if planning a day fails, the run is marked failed with the reason in
 plain words, and the drafts of the days already planned stay (they are valid plans).
 
-The engine is deterministic for a seed: the same run (seed, days, and data) gives the
-same drafts.
+The engine is deterministic for a seed when its search is bounded by work
+(``STEWARD_SCHEDULE_ITERATIONS``): the same seed, days and data then give the same drafts.
+Bounded by time only (the default, ``time_limit_seconds``), a busier machine may search
+less and find a different plan of the same or lower quality.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,6 +45,7 @@ class Solve(Protocol):
         seed: int = ...,
         time_limit: float = ...,
         progress: Callable[[int, str], None] | None = ...,
+        iterations: int | None = ...,
     ) -> CarePlan: ...
 
 
@@ -49,6 +53,13 @@ def _engine() -> Solve:
     from steward.scheduling.care_solver import solve_care  # owned by the engine
 
     return solve_care
+
+
+def _work_bound() -> dict[str, int]:
+    """``STEWARD_SCHEDULE_ITERATIONS``, when set, bounds the search by work instead of time:
+    the same seed and data then give the same plan on any machine, however busy."""
+    iterations = getattr(settings, "STEWARD_SCHEDULE_ITERATIONS", None)
+    return {"iterations": int(iterations)} if iterations is not None else {}
 
 
 def run_claim(*, run_id: int) -> bool:
@@ -108,7 +119,11 @@ def run_execute(*, run_id: int, solve: Solve | None = None, travel_matrix: Trave
             progress.write(int(index * 100 / len(days)), f"{progress.day_words}: reading visits and carers", force=True)
             built = build_care_problem(organisation=run.organisation, day=day, travel_matrix=travel_matrix)
             plan = engine(
-                built.problem, seed=run.seed, time_limit=float(run.time_limit_seconds), progress=progress.engine
+                built.problem,
+                seed=run.seed,
+                time_limit=float(run.time_limit_seconds),
+                progress=progress.engine,
+                **_work_bound(),
             )
             schedule = schedule_save_plan(run=run, built=built, plan=plan)
             figures.append({"day": day.isoformat(), "schedule_id": schedule.pk, **schedule.summary["figures"]})

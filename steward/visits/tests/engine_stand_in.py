@@ -20,6 +20,7 @@ def stand_in_solve(
     time_limit: float = 10.0,
     progress: Callable[[int, str], None] | None = None,
     late: int = 0,
+    iterations: int | None = None,
 ) -> CarePlan:
     busy: dict[int, list[tuple[int, int]]] = {c.id: [] for c in problem.carers}
     routes: dict[int, list[str]] = {c.id: [] for c in problem.carers}
