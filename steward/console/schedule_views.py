@@ -34,12 +34,16 @@ PROGRESS_POLL_SECONDS = 2
 FINISHED = (ScheduleRun.Status.DONE, ScheduleRun.Status.FAILED)
 
 
+# A browser's date picker sends and expects ISO dates, whatever the language of the page.
+DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PlanForm(forms.Form):
-    first_day = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    first_day = forms.DateField(label="First day", widget=DAY_INPUT)
     last_day = forms.DateField(
         label="Last day",
         help_text="Up to 7 days, the first included.",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DAY_INPUT,
     )
     reason = forms.CharField(
         label="Why (optional)",
