@@ -90,6 +90,19 @@ class UnplacedOut(Schema):
     detail: str
 
 
+class OutsideOut(Schema):
+    visit_id: int
+    day: date
+    customer_id: int
+    customer_name: str
+    label: str
+    preferred_start: datetime
+    preferred_end: datetime
+    planned_start: datetime
+    minutes_outside: int
+    carers: list[str]
+
+
 class ReportOut(Schema):
     schedule_ids: list[int]
     days: list[date]
@@ -107,6 +120,7 @@ class ReportOut(Schema):
     overtime_minutes: int
     carers: list[CarerFiguresOut]
     unplaced_visits: list[UnplacedOut]
+    outside_visits: list[OutsideOut] = Field(description="Planned away from the preferred window, furthest first.")
 
 
 class DayQuery(Schema):
@@ -160,6 +174,7 @@ def report_out(report: ScheduleReport) -> dict[str, Any]:
         "days": report.days,
         "carers": [vars(c) for c in report.carers],
         "unplaced_visits": [vars(u) for u in report.unplaced_visits],
+        "outside_visits": [vars(o) for o in report.outside_visits],
     }
 
 

@@ -10,7 +10,8 @@ For one schedule or several (e.g. a week's published days):
   of the placed visits of customers who have usual carers (a new customer has none yet);
 - per **carer**: visits, minutes of care, travel (to each visit and back home at the end
   of the day, as planned) and overtime beyond their contracted minutes;
-- every **unplaced** visit with its reason in plain words.
+- every **unplaced** visit with its reason in plain words, and every visit planned away
+  from the preferred window, furthest first.
 
 Cancelled visits are left out. A fixed number of queries, whatever the number of days or
 visits.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Prefetch, Sum
 
 from .models import Schedule, Visit, VisitAssignment
 
@@ -54,6 +55,22 @@ class UnplacedVisit:
 
 
 @dataclass
+class OutsideVisit:
+    """A placed visit that starts outside the customer's preferred window."""
+
+    visit_id: int
+    day: date
+    customer_id: int
+    customer_name: str
+    label: str
+    preferred_start: datetime
+    preferred_end: datetime
+    planned_start: datetime
+    minutes_outside: int
+    carers: list[str]
+
+
+@dataclass
 class ScheduleReport:
     schedule_ids: list[int]
     days: list[date]
@@ -69,6 +86,7 @@ class ScheduleReport:
     overtime_minutes: int = 0
     carers: list[CarerFigures] = field(default_factory=list)
     unplaced_visits: list[UnplacedVisit] = field(default_factory=list)
+    outside_visits: list[OutsideVisit] = field(default_factory=list)  # furthest from the wanted time first
 
     @property
     def percent_in_preferred(self) -> float | None:
@@ -166,6 +184,32 @@ def schedule_report(*, schedules: Sequence[Schedule]) -> ScheduleReport:
                 reason_code=visit.unplaced_reason,
                 reason=visit.get_unplaced_reason_display(),
                 detail=visit.unplaced_detail,
+            )
+        )
+    away = (
+        Visit.objects.filter(schedule_id__in=ids, status__in=PLACED, minutes_outside_preferred__gt=0)
+        .select_related("customer", "pattern")
+        .prefetch_related(
+            Prefetch(
+                "assignments", queryset=VisitAssignment.objects.select_related("carer__staff").order_by("position")
+            )
+        )
+        .order_by("-minutes_outside_preferred", "day", "preferred_start", "id")
+    )
+    for visit in away:
+        assert visit.planned_start is not None  # placed visits have a start
+        report.outside_visits.append(
+            OutsideVisit(
+                visit_id=visit.pk,
+                day=visit.day,
+                customer_id=visit.customer_id,
+                customer_name=visit.customer.full_name,
+                label=visit.pattern.label,
+                preferred_start=visit.preferred_start,
+                preferred_end=visit.preferred_end,
+                planned_start=visit.planned_start,
+                minutes_outside=visit.minutes_outside_preferred,
+                carers=[a.carer.staff.display_name for a in visit.assignments.all()],
             )
         )
     return report

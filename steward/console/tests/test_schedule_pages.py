@@ -219,3 +219,14 @@ def test_the_report_and_home_pages_read_a_fixed_number_of_queries() -> None:
     many = (_queries(client, detail), _queries(client, home))
     assert many[0] <= few[0] <= 12, (few, many)
     assert many[1] <= few[1] <= 10, (few, many)
+
+
+def test_the_report_lists_visits_away_from_the_wanted_time_with_their_carer() -> None:
+    pd = make_planned_day(day=timezone.localdate() + timedelta(days=1), schedule_status=Schedule.Status.DRAFT)
+    Visit.objects.filter(pk=pd.visit.pk).update(minutes_outside_preferred=25)
+
+    text = signed_in(pd.world.provider.lead).get(reverse("console:schedule-detail", args=[pd.schedule.pk]))
+    text = text.content.decode()
+
+    assert "Visits away from the preferred time" in text
+    assert "08:00–08:30" in text and "<td>25</td>" in text and "Bob Baker" in text

@@ -83,6 +83,9 @@ def test_the_report_counts_what_the_customer_notices() -> None:
     assert unplaced.reason == "The acceptable window is too short for travel and the visit"
     assert unplaced.detail == "Nobody works after 21:00."
     assert report.figures()["percent_in_preferred"] == pytest.approx(33.3)
+    (away,) = report.outside_visits
+    assert (away.label, away.minutes_outside, away.carers) == ("Lunch", 40, ["Alice Able"])
+    assert timezone.localtime(away.planned_start).time() == time(13, 10)
 
 
 def test_an_empty_day_has_no_percentages_rather_than_a_perfect_score() -> None:
@@ -103,7 +106,7 @@ def test_the_published_report_over_days_and_its_limits(django_assert_max_num_que
     draft = make_schedule(organisation=world.provider.org, day=pd.day, status=Schedule.Status.DRAFT)
     make_visit(schedule=draft, pattern=pd.pattern, status=Visit.Status.UNPLACED)  # drafts do not count
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         report = published_report(actor=world.provider.lead, first_day=pd.day, last_day=next_day.day)
 
     assert report.days == [pd.day, next_day.day]
