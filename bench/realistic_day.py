@@ -3,24 +3,27 @@
 ``generate(seed) -> CareProblem`` builds the day the issue describes: 40 carers and 350
 visits over an area of about 15 × 15 km with five small towns and some countryside.
 
-- **Carers** (40): 16 on the early shift (07:00–15:00, a 30-minute break between 10:30
-  and 13:30), 16 on the late shift (14:00–22:00, break 17:00–19:30), 4 on a split shift
-  (07:00–20:00 with five hours off in the middle, modelled as a long break starting
-  11:00–11:30), 2 part-time mornings (07:00–12:00) and 2 part-time evenings (17:00–22:00).
-  Contracted working minutes (travel + visits) are 7 hours for a full shift, pro rata
-  for the others. Everyone gives personal care; about 70 % give medication, 45 % are
-  trained on the hoist, 50 % in dementia care, 15 % in PEG feeding. Four cycle, the rest
-  drive. Carers live in the towns.
-- **Visits** (350) for 130 customers: morning (07:00–10:30), lunch (11:30–13:30), tea
-  (16:00–18:00) and bedtime (19:00–21:30) calls of 15 to 60 minutes. About 10 % are
-  double-handed with the hoist, a quarter of those sequential (the second carer 10–30
-  minutes after the first). Half the preferred windows are tight (30 minutes), half
-  loose (2 hours); the acceptable window adds 45 (tight) or 30 (loose) minutes either
-  side. About 80 % of visits have a usual carer: a carer on the matching shift who lives
-  near, with the skills, and not already overloaded; about one in ten usual carers is not
-  working that day (holiday, sickness), as happens. About 3 % of visits exclude a carer.
-- **Travel** by a speed model: straight-line distance × 1.3 for the roads, at 25 km/h by
-  car or 14 km/h by bicycle, plus 2 minutes to park and get to the door (none to stay put).
+- **Carers** (40): 16 on the early shift (07:00–15:00, a 30-minute break starting
+  13:00–14:00, after the lunch calls), 14 on the late shift (14:00–22:00, break starting
+  18:00–19:15), 4 on a split shift (07:00–11:00 and 16:30–21:00, modelled as one shift
+  with a 5½-hour break starting 11:00–11:30), 2 part-time mornings (07:00–12:00), 2
+  part-time middays (10:30–15:00) and 2 part-time evenings (17:00–22:00). Contracted
+  working minutes (travel + visits) are 7 hours for a full shift, 4–4½ for part-time.
+  Everyone gives personal care; about 70 % give medication, 55 % are trained on the
+  hoist, 50 % in dementia care, 15 % in PEG feeding. One in ten cycles, the rest drive.
+  Carers live in the towns.
+- **Visits** (350) for 130 customers: 105 morning (preferred windows within
+  07:00–11:00), 80 lunch (11:30–14:00), 80 tea (15:30–18:30) and 85 bedtime
+  (19:00–21:30) calls of 15 to 45 minutes. About 12 % are double-handed with the hoist
+  (at least 30 minutes), a quarter of those sequential (the second carer 10–30 minutes
+  after the first). Half the preferred windows are tight (30 minutes), half loose (2
+  hours); the acceptable window adds 45 (tight) or 30 (loose) minutes either side. About
+  80 % of visits have a usual carer: a carer whose shift covers the window, with the
+  skills, living near and not already given too many of that slot's calls; about one in
+  fifteen of those is off that day (holiday, sickness), as happens. About 3 % of visits
+  exclude a carer.
+- **Travel** by a speed model: straight-line distance × 1.3 for the roads, at 30 km/h by
+  car or 15 km/h by bicycle, plus 2 minutes to park and get to the door (none to stay put).
 
 Run it (``python -m bench.realistic_day``) or through ``make bench-schedule``: it solves
 the day with the care engine and with the staff-first baseline and prints the table.
@@ -36,7 +39,7 @@ from steward.scheduling.care_problem import CareProblem, CarerDay, Sync, VisitNe
 
 AREA_KM = 15.0
 ROAD_FACTOR = 1.3
-SPEED_KMH = {"car": 25.0, "bike": 14.0}
+SPEED_KMH = {"car": 30.0, "bike": 15.0}
 DOOR_MINUTES = 2
 TOWNS = 5
 CUSTOMERS = 130
@@ -53,10 +56,10 @@ class Slot:
 
 
 SLOTS = (
-    Slot("morning", 7 * 60, 11 * 60, ((30, 0.6), (45, 0.3), (60, 0.1)), 105, 5),
-    Slot("lunch", 11 * 60 + 45, 14 * 60, ((15, 0.4), (30, 0.6)), 70, 3),
-    Slot("tea", 16 * 60, 18 * 60 + 30, ((15, 0.4), (30, 0.6)), 80, 3),
-    Slot("bedtime", 19 * 60, 21 * 60 + 15, ((30, 0.7), (15, 0.3)), 95, 4),
+    Slot("morning", 7 * 60, 11 * 60, ((30, 0.6), (45, 0.25), (15, 0.15)), 105, 5),
+    Slot("lunch", 11 * 60 + 30, 14 * 60, ((15, 0.5), (30, 0.5)), 80, 4),
+    Slot("tea", 15 * 60 + 30, 18 * 60 + 30, ((15, 0.5), (30, 0.5)), 80, 4),
+    Slot("bedtime", 19 * 60, 21 * 60 + 30, ((30, 0.5), (15, 0.5)), 85, 5),
 )
 
 
@@ -78,28 +81,31 @@ def generate(seed: int = 0) -> CareProblem:
 
     def town_point() -> tuple[float, float]:
         cx, cy = rng.choice(towns)
-        return (min(AREA_KM, max(0.0, rng.gauss(cx, 1.2))), min(AREA_KM, max(0.0, rng.gauss(cy, 1.2))))
+        return (min(AREA_KM, max(0.0, rng.gauss(cx, 1.0))), min(AREA_KM, max(0.0, rng.gauss(cy, 1.0))))
 
     points: list[tuple[float, float]] = []
 
     # Carers.
-    kinds = ["early"] * 15 + ["late"] * 15 + ["split"] * 4 + ["part_morning"] * 3 + ["part_evening"] * 3
+    kinds = ["early"] * 16 + ["late"] * 14 + ["split"] * 4 + ["part_morning"] * 2 + ["part_midday"] * 2
+    kinds += ["part_evening"] * 2
     carers: list[CarerDay] = []
     for number, kind in enumerate(kinds, start=1):
         place = len(points)
         points.append(town_point())
         skills = {"personal_care"}
-        for skill, share in (("medication", 0.7), ("hoist", 0.45), ("dementia", 0.5), ("peg", 0.15)):
+        for skill, share in (("medication", 0.7), ("hoist", 0.55), ("dementia", 0.5), ("peg", 0.15)):
             if rng.random() < share:
                 skills.add(skill)
         if kind == "early":
-            shift, brk, contracted = (420, 900), (30, 630, 810), 420
+            shift, brk, contracted = (420, 900), (30, 780, 840), 420
         elif kind == "late":
-            shift, brk, contracted = (840, 1320), (30, 1020, 1170), 420
+            shift, brk, contracted = (840, 1320), (30, 1080, 1155), 420
         elif kind == "split":
-            shift, brk, contracted = (420, 1260), (390, 630, 660), 420
+            shift, brk, contracted = (420, 1260), (330, 660, 690), 420
         elif kind == "part_morning":
             shift, brk, contracted = (420, 720), (0, 0, 0), 270
+        elif kind == "part_midday":
+            shift, brk, contracted = (630, 900), (0, 0, 0), 240
         else:
             shift, brk, contracted = (1020, 1320), (0, 0, 0), 270
         carers.append(
@@ -175,7 +181,7 @@ def generate(seed: int = 0) -> CareProblem:
                 chosen = able[0] if rng.random() < 0.7 else rng.choice(able[:4])
                 load[chosen.id, slot.name] = load.get((chosen.id, slot.name), 0) + 1 + (duration >= 45)
                 usual = (chosen.id,)
-                if rng.random() < 0.10:  # off today: the usual carer is on holiday or sick
+                if rng.random() < 0.07:  # off today: the usual carer is on holiday or sick
                     usual = (1000 + chosen.id,)
         excluded: frozenset[int] = frozenset()
         if rng.random() < 0.03:
