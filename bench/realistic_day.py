@@ -32,10 +32,19 @@ the day with the care engine and with the staff-first baseline and prints the ta
 from __future__ import annotations
 
 import math
+import os
+import platform
 import random
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from steward.scheduling.care_problem import CareProblem, CarerDay, Sync, VisitNeed
+from steward.scheduling.care_baseline import solve_staff_first
+from steward.scheduling.care_check import CareMetrics, check_care_plan, plan_metrics
+from steward.scheduling.care_problem import CarePlan, CareProblem, CarerDay, Sync, VisitNeed
+from steward.scheduling.care_solver import solve_care
 
 AREA_KM = 15.0
 ROAD_FACTOR = 1.3
@@ -204,3 +213,143 @@ def generate(seed: int = 0) -> CareProblem:
             )
         )
     return CareProblem(carers=tuple(carers), visits=tuple(visits), travel=travel)
+
+
+# -- the benchmark -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One plan of one generated day, by one planner, with its figures."""
+
+    seed: int
+    planner: str
+    cpu_seconds: float
+    wall_seconds: float
+    metrics: CareMetrics
+    feasible_in_preferred: int  # visits that could start in their preferred window at all
+    in_preferred_of_feasible: int
+    usual_working: int  # visits whose usual carer works that day
+    kept_of_working: int
+    errors: tuple[str, ...]
+    iterations: int = 0
+
+
+def preferred_feasible(problem: CareProblem) -> set[str]:
+    """Visits that some able carers could start inside the preferred window on a day with
+    nothing else: the denominator of "in the preferred window where feasible"."""
+    out = set()
+    for need in problem.visits:
+        able = 0
+        for carer in problem.carers:
+            if not need.skills <= carer.skills or carer.id in need.excluded_carers:
+                continue
+            tt = problem.travel[carer.travel_profile]
+            start = max(need.preferred[0], carer.shift_start + tt[carer.place][need.place])
+            if start <= need.preferred[1] and start + need.duration + tt[need.place][carer.place] <= carer.shift_end:
+                able += 1
+        if able >= need.carers_needed:
+            out.add(need.key)
+    return out
+
+
+def measure(seed: int, planner: str, problem: CareProblem, plan_of: Callable[[], CarePlan]) -> DayRow:
+    wall, cpu = time.perf_counter(), time.process_time()
+    plan = plan_of()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    metrics = plan_metrics(problem, plan)
+    feasible = preferred_feasible(problem)
+    needs = {need.key: need for need in problem.visits}
+    working = {carer.id for carer in problem.carers}
+    in_feasible = usual_working = kept = 0
+    for planned in plan.visits:
+        need = needs[planned.key]
+        if need.usual_carers and set(need.usual_carers) & working:
+            usual_working += 1
+            kept += bool(planned.parts) and any(part.carer in need.usual_carers for part in planned.parts)
+        if planned.key in feasible and planned.parts:
+            start = planned.parts[0].start
+            in_feasible += need.preferred[0] <= start <= need.preferred[1]
+    return DayRow(
+        seed=seed,
+        planner=planner,
+        cpu_seconds=cpu,
+        wall_seconds=wall,
+        metrics=metrics,
+        feasible_in_preferred=len(feasible),
+        in_preferred_of_feasible=in_feasible,
+        usual_working=usual_working,
+        kept_of_working=kept,
+        errors=tuple(check_care_plan(problem, plan)),
+        iterations=int(plan.metrics.get("iterations", 0)),
+    )
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}" if whole else "—"
+
+
+def report(rows: list[DayRow], header: str) -> str:
+    lines = [header, ""]
+    lines.append(
+        "| seed | planner | in preferred window % (all / placed / where feasible) | minutes outside | "
+        "usual carer % (all / usual working) | travel min | overtime min | unplaced (reasons) | "
+        "solve s (CPU / wall) | valid |"
+    )
+    lines.append("|---:|---|---|---:|---|---:|---:|---|---|---|")
+    for row in rows:
+        m = row.metrics
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(m.unplaced_reasons.items()))
+        lines.append(
+            f"| {row.seed} | {row.planner} | {m.pct_in_preferred:.1f} / {m.pct_in_preferred_of_placed:.1f} / "
+            f"{_pct(row.in_preferred_of_feasible, row.feasible_in_preferred)} | {m.minutes_outside} | "
+            f"{m.continuity_pct:.1f} / {_pct(row.kept_of_working, row.usual_working)} | {m.travel_minutes} | "
+            f"{m.overtime_minutes} | {m.unplaced}{f' ({reasons})' if reasons else ''} | "
+            f"{row.cpu_seconds:.1f} / {row.wall_seconds:.1f} | "
+            f"{'yes' if not row.errors else 'NO: ' + '; '.join(row.errors[:2])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Knobs: DAY_SEEDS (generated days, default "0"), DAY_LIMIT (engine seconds, default
+    20), DAY_CLOCK (cpu, the default, or wall), DAY_ITERATIONS (bound the search by work
+    instead), DAY_OUT (where results.md goes; default bench/out/realistic_day)."""
+    seeds = [int(x) for x in os.environ.get("DAY_SEEDS", "0").split(",") if x.strip()]
+    limit = float(os.environ.get("DAY_LIMIT", "20"))
+    clock = "wall" if os.environ.get("DAY_CLOCK") == "wall" else "cpu"
+    iterations = int(os.environ["DAY_ITERATIONS"]) if os.environ.get("DAY_ITERATIONS") else None
+    out = Path(os.environ.get("DAY_OUT") or Path(__file__).resolve().parent / "out" / "realistic_day")
+    load_before = os.getloadavg()
+    rows: list[DayRow] = []
+    for seed in seeds:
+        problem = generate(seed)
+        for planner, plan_of in (
+            ("care engine", lambda p=problem: solve_care(p, time_limit=limit, clock=clock, iterations=iterations)),
+            ("staff-first", lambda p=problem: solve_staff_first(p)),
+        ):
+            row = measure(seed, planner, problem, plan_of)
+            rows.append(row)
+            print(
+                f"  day {seed}, {planner}: {row.metrics.pct_in_preferred_of_placed:.1f} % of placed in the preferred "
+                f"window, {row.metrics.unplaced} unplaced, {row.cpu_seconds:.1f} s CPU",
+                file=sys.stderr,
+                flush=True,
+            )
+    load_after = os.getloadavg()
+    budget = f"{iterations} iterations" if iterations is not None else f"{limit:g} s of {clock} time"
+    header = (
+        f"A realistic day ({len(generate(seeds[0]).carers)} carers, {len(generate(seeds[0]).visits)} visits) — "
+        f"care engine with {budget}, search seed 0; {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} → {load_after[0]:.2f} "
+        "(measured under load: the machine is shared)"
+    )
+    text = report(rows, header)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(text)
+    print(text)
+    return 0 if all(not row.errors for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
