@@ -18,10 +18,10 @@ visits over an area of about 15 × 15 km with five small towns and some countrys
   (at least 30 minutes), a quarter of those sequential (the second carer 10–30 minutes
   after the first). Half the preferred windows are tight (30 minutes), half loose (2
   hours); the acceptable window adds 45 (tight) or 30 (loose) minutes either side. About
-  80 % of visits have a usual carer: a carer whose shift covers the window, with the
-  skills, living near and not already given too many of that slot's calls; about one in
-  fifteen of those is off that day (holiday, sickness), as happens. About 3 % of visits
-  exclude a carer.
+  80 % of visits have a usual carer: who came last week, taken from a plan of the same
+  visits (the engine's first plan, without search); about one in fifteen of those is
+  off that day (holiday, sickness), as happens. About 3 % of visits exclude a carer
+  (never their usual one).
 - **Travel** by a speed model: straight-line distance × 1.3 for the roads, at 30 km/h by
   car or 15 km/h by bicycle, plus 2 minutes to park and get to the door (none to stay put).
 
@@ -38,7 +38,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from steward.scheduling.care_baseline import solve_staff_first
@@ -147,12 +147,7 @@ def generate(seed: int = 0) -> CareProblem:
     travel = {
         profile: [[_minutes(a, b, speed) for b in points] for a in points] for profile, speed in SPEED_KMH.items()
     }
-    road = travel["car"]
-
-    def covers(carer: CarerDay, start: int, end: int) -> bool:
-        return carer.shift_start + 15 <= start and end + 15 <= carer.shift_end
-
-    load: dict[tuple[int, str], int] = {}
+    flags: list[tuple[bool, bool, bool, float]] = []
     visits: list[VisitNeed] = []
     for customer, slot in calls:
         place = customers[customer]
@@ -176,25 +171,8 @@ def generate(seed: int = 0) -> CareProblem:
             skills.add("dementia")
         if rng.random() < 0.02:
             skills.add("peg")
-        usual: tuple[int, ...] = ()
-        if rng.random() < 0.8:
-            able = [
-                c
-                for c in carers
-                if skills <= c.skills
-                and covers(c, preferred[0], preferred[1] + duration)
-                and load.get((c.id, slot.name), 0) < slot.usual_load
-            ]
-            able.sort(key=lambda c: road[c.place][place] + 4 * load.get((c.id, slot.name), 0))
-            if able:
-                chosen = able[0] if rng.random() < 0.7 else rng.choice(able[:4])
-                load[chosen.id, slot.name] = load.get((chosen.id, slot.name), 0) + 1 + (duration >= 45)
-                usual = (chosen.id,)
-                if rng.random() < 0.07:  # off today: the usual carer is on holiday or sick
-                    usual = (1000 + chosen.id,)
-        excluded: frozenset[int] = frozenset()
-        if rng.random() < 0.03:
-            excluded = frozenset({rng.choice([c.id for c in carers if (c.id,) != usual])})
+        # Who usually comes is settled below, from last week's plan.
+        flags.append((rng.random() < 0.8, rng.random() < 0.07, rng.random() < 0.03, rng.random()))
         visits.append(
             VisitNeed(
                 key=f"c{customer + 1}:{slot.name}",
@@ -206,13 +184,28 @@ def generate(seed: int = 0) -> CareProblem:
                 carers_needed=2 if double else 1,
                 sync=Sync.SEQUENTIAL if sequential else Sync.SIMULTANEOUS,
                 gap=(10, 30) if sequential else (0, 0),
-                usual_carers=usual,
-                excluded_carers=excluded,
                 customer=customer + 1,
                 label=f"{slot.name} call",
             )
         )
-    return CareProblem(carers=tuple(carers), visits=tuple(visits), travel=travel)
+    # Usual carers: who came last week, i.e. the carer of a plan of the same day (the
+    # engine's first plan, no search), for about 80 % of visits; one in fifteen of them
+    # is off today (holiday, sickness). A few customers exclude someone else.
+    problem = CareProblem(carers=tuple(carers), visits=tuple(visits), travel=travel)
+    last_week = {planned.key: planned.parts for planned in solve_care(problem, seed=seed, iterations=0).visits}
+    ids = [c.id for c in carers]
+    with_usual = []
+    for need, (has_usual, off, excludes, pick) in zip(visits, flags, strict=True):
+        parts = last_week[need.key]
+        usual: tuple[int, ...] = ()
+        if has_usual and parts:
+            usual = (parts[0].carer + 1000,) if off else (parts[0].carer,)
+        excluded: frozenset[int] = frozenset()
+        if excludes:
+            others = [i for i in ids if i not in usual and all(i != p.carer for p in parts)]
+            excluded = frozenset({others[int(pick * len(others))]})
+        with_usual.append(replace(need, usual_carers=usual, excluded_carers=excluded))
+    return CareProblem(carers=tuple(carers), visits=tuple(with_usual), travel=travel)
 
 
 # -- the benchmark -------------------------------------------------------------------
