@@ -141,10 +141,10 @@ class Week:
     last_day: date
 
 
-def week_of(day: date) -> Week:
-    """Monday to Sunday of the week `day` is in."""
-    monday = day - timedelta(days=day.weekday())
-    return Week(monday, monday + timedelta(days=6))
+def week_from(day: date) -> Week:
+    """The seven days from `day`: "this week" for someone looking ahead (on a Sunday,
+    Monday to Sunday would already be over)."""
+    return Week(day, day + timedelta(days=6))
 
 
 def customer_visits(*, customer: Customer, first_day: date, last_day: date) -> list[Visit]:

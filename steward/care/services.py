@@ -483,16 +483,13 @@ def care_agreement_update(
     if excluded is not None:
         care.excluded_carers.set(excluded)
         said.append(f"the carers never to send ({len(excluded)})")
+    lists = [name for name, value in (("preferred", preferred), ("excluded", excluded)) if value is not None]
     if said:
         _visits_changed(
             care,
             actor=actor,
             summary=f"{actor.display_name} changed " + "; ".join(said) + ".",
-            data={
-                "change": "updated",
-                "fields": changed
-                + [f for f, v in (("preferred_carers", preferred), ("excluded_carers", excluded)) if v is not None],
-            },
+            data={"change": "updated", "fields": changed, "carer_lists": lists},
         )
     return care
 

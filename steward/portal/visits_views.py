@@ -136,7 +136,7 @@ def _days(visits: list[Visit]) -> list[Day]:
 @customer_required
 def visits(request: HttpRequest, customer: Customer) -> HttpResponse:
     today = timezone.localdate()
-    week = care_selectors.week_of(today)
+    week = care_selectors.week_from(today)
     patterns = care_selectors.customer_patterns(customer=customer, today=today)
     has_care = bool(patterns) or care_selectors.customer_has_care(customer=customer)
     user = portal_user(request)
