@@ -31,6 +31,7 @@ from steward.requests.api import customer_router as customer_attachments_router
 from steward.requests.api import router as requests_router
 from steward.transfers.api import router as transfers_router
 from steward.trusted.api import router as trusted_router
+from steward.visits.attendance_api import router as attendance_router
 
 api = NinjaAPI(
     title="Steward API",
@@ -110,3 +111,4 @@ api.add_router("/", customer_attachments_router)
 api.add_router("/", my_preferences_router)
 api.add_router("/", privacy_router)
 api.add_router("/", trusted_router)
+api.add_router("/", attendance_router)
