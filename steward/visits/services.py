@@ -198,6 +198,11 @@ def schedule_publish(*, schedule: Schedule, actor: StaffMember) -> Schedule:
 
 
 def _carry_over_visits_under_way(*, previous: Schedule, draft: Schedule) -> None:
+    # Lock the old plan's visits first: a carer checking in at this moment (attendance
+    # locks the visit, then reads whether its plan is still published) either finishes
+    # first, and the check-in is seen below and carried over, or waits and is then told
+    # the plan was replaced. Either way no check-in is left on a superseded plan.
+    list(Visit.objects.select_for_update().filter(schedule=previous).order_by("pk").values_list("pk", flat=True))
     under_way = list(
         Visit.objects.filter(schedule=previous)
         .filter(Q(status__in=UNDER_WAY) | Q(assignments__checked_in_at__isnull=False))
