@@ -1,7 +1,10 @@
 """Carrying out a schedule run: claim it, plan each day, save a draft schedule per day.
 
 Only the worker that moves the run from *waiting* to *planning* (a conditional update)
-plans it; running the task again, or from a second worker, changes nothing. Progress is
+plans it; running the task again, or from a second worker, changes nothing. A run whose
+worker died while planning (still *planning* well beyond its time budget) may be taken
+over (``runs_resume_stale``, for the periodic sweep): it plans only the days it had not
+saved yet. Progress is
 written to the run as the engine reports it (at most about once a second, in its own
 short transaction, so the page polling it sees it at once). Each day's draft is saved
 in one transaction; if planning a day fails, the run is marked failed with the reason in
@@ -19,7 +22,7 @@ import logging
 import time as clock
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -62,16 +65,48 @@ def _work_bound() -> dict[str, int]:
     return {"iterations": int(iterations)} if iterations is not None else {}
 
 
+# A run still *planning* this long after its last start, beyond its own time budget,
+# lost its worker (a deploy, a crash): it may be claimed again and resumes.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def _stale_before(run: ScheduleRun, now: datetime) -> datetime:
+    days = (run.last_day - run.first_day).days + 1
+    return now - STALE_AFTER - timedelta(seconds=days * run.time_limit_seconds)
+
+
 def run_claim(*, run_id: int) -> bool:
-    """Move a waiting run to *planning*; False if it was not waiting (another worker has it, or it ended)."""
+    """Move a waiting run to *planning* (or take over one whose worker died); False if
+    another worker has it or it has ended."""
+    now = timezone.now()
+    claim = {"status": ScheduleRun.Status.RUNNING, "started_at": now, "progress_percent": 0}
+    if ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.QUEUED).update(
+        **claim, progress_message="Starting."
+    ):
+        return True
+    run = ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.RUNNING).first()
+    if run is None or run.started_at is None or run.started_at >= _stale_before(run, now):
+        return False
+    # Conditional on the start we read: of two workers taking it over, one wins.
     return bool(
-        ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.QUEUED).update(
-            status=ScheduleRun.Status.RUNNING,
-            started_at=timezone.now(),
-            progress_percent=0,
-            progress_message="Starting.",
+        ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.RUNNING, started_at=run.started_at).update(
+            **claim, progress_message="Starting again: the worker planning it stopped."
         )
     )
+
+
+def runs_resume_stale(*, now: datetime | None = None) -> list[int]:
+    """Queue again every run whose worker died while planning it (for the periodic sweep);
+    the task then plans only the days it had not saved yet. Returns the runs' ids."""
+    from .tasks import schedule_run_task
+
+    now = now or timezone.now()
+    resumed = []
+    for run in ScheduleRun.objects.filter(status=ScheduleRun.Status.RUNNING, started_at__isnull=False):
+        if run.started_at is not None and run.started_at < _stale_before(run, now):
+            schedule_run_task.enqueue(run.pk)
+            resumed.append(run.pk)
+    return resumed
 
 
 class _Progress:
@@ -113,9 +148,13 @@ def run_execute(*, run_id: int, solve: Solve | None = None, travel_matrix: Trave
     day = days[0]
     try:
         engine = solve or _engine()
+        saved = {s.day: s for s in Schedule.objects.filter(run=run)}  # days planned before a worker died
         for index, day in enumerate(days):
             progress.day_index = index
             progress.day_words = f"{day:%A %-d %B}"
+            if day in saved:
+                figures.append({"day": day.isoformat(), "schedule_id": saved[day].pk, **saved[day].summary["figures"]})
+                continue
             progress.write(int(index * 100 / len(days)), f"{progress.day_words}: reading visits and carers", force=True)
             built = build_care_problem(organisation=run.organisation, day=day, travel_matrix=travel_matrix)
             plan = engine(

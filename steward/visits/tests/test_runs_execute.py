@@ -164,3 +164,32 @@ def test_the_queued_task_plans_with_the_engine_when_the_request_commits(
     run.refresh_from_db()
     assert run.status == ScheduleRun.Status.DONE
     assert Schedule.objects.filter(run=run, status=Schedule.Status.DRAFT).count() == 1
+
+
+def test_a_run_whose_worker_died_is_resumed_by_the_sweep_for_the_days_it_had_not_saved(monkeypatch) -> None:
+    from steward.visits.planning import runs_resume_stale
+    from steward.visits.tests.factories import make_schedule
+
+    monkeypatch.setattr("steward.visits.planning._engine", lambda: stand_in_solve)
+    world, *_ = _world()
+    run = _run(world, days=2)
+    first = make_schedule(
+        organisation=world.provider.org,
+        day=run.first_day,
+        status=Schedule.Status.DRAFT,
+        run=run,
+        summary={"figures": {"visits": 5, "unplaced": 0}},
+    )
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ScheduleRun.objects.filter(pk=run.pk).update(status=ScheduleRun.Status.RUNNING, started_at=an_hour_ago)
+    still_fresh = _run(make_care_world(), days=1)
+    ScheduleRun.objects.filter(pk=still_fresh.pk).update(status=ScheduleRun.Status.RUNNING, started_at=timezone.now())
+
+    assert runs_resume_stale() == [run.pk]
+
+    run.refresh_from_db()
+    assert run.status == ScheduleRun.Status.DONE
+    drafts = list(Schedule.objects.filter(run=run).order_by("day"))
+    assert [d.pk for d in drafts][:1] == [first.pk] and len(drafts) == 2
+    assert run.summary["visits"] == 5 + 2  # the saved day's figures and the new day's
+    assert ScheduleRun.objects.get(pk=still_fresh.pk).status == ScheduleRun.Status.RUNNING
