@@ -29,14 +29,16 @@ def test_kim_plans_tomorrow_and_publishes_it(live_server: Any, demo: Any, browse
     page.get_by_label("First day").fill(str(tomorrow))
     page.get_by_label("Last day").fill(str(tomorrow))
     page.get_by_label("Why (optional)").fill("Tomorrow's visits")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "console-schedule.png"), full_page=True)
     page.get_by_role("button", name="Plan").click()
 
     # The test server plans inline, so the run is finished when its page opens.
     expect(page.get_by_role("heading", name="Planned: check each day, then publish it")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "console-schedule-run.png"), full_page=True)
     page.get_by_role("link", name=f"{tomorrow:%A} {tomorrow.day} {tomorrow:%B}").click()
     expect(page.get_by_role("heading", name="Carers")).to_be_visible()
     expect(page.get_by_role("heading", level=2).first).to_contain_text("at the customer's preferred time")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "console-schedule-report.png"), full_page=True)
 
     page.get_by_role("button", name="Publish").click()
