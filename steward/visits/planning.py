@@ -75,24 +75,28 @@ def _stale_before(run: ScheduleRun, now: datetime) -> datetime:
     return now - STALE_AFTER - timedelta(seconds=days * run.time_limit_seconds)
 
 
-def run_claim(*, run_id: int) -> bool:
-    """Move a waiting run to *planning* (or take over one whose worker died); False if
-    another worker has it or it has ended."""
+def run_claim(*, run_id: int) -> datetime | None:
+    """Move a waiting run to *planning* (or take over one whose worker died). Returns the
+    claim (the new ``started_at``, which the worker's writes are conditional on), or None
+    if another worker has it or it has ended."""
     now = timezone.now()
     claim = {"status": ScheduleRun.Status.RUNNING, "started_at": now, "progress_percent": 0}
     if ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.QUEUED).update(
         **claim, progress_message="Starting."
     ):
-        return True
+        return now
     run = ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.RUNNING).first()
     if run is None or run.started_at is None or run.started_at >= _stale_before(run, now):
-        return False
+        return None
     # Conditional on the start we read: of two workers taking it over, one wins.
-    return bool(
-        ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.RUNNING, started_at=run.started_at).update(
-            **claim, progress_message="Starting again: the worker planning it stopped."
-        )
+    taken = ScheduleRun.objects.filter(pk=run_id, status=ScheduleRun.Status.RUNNING, started_at=run.started_at).update(
+        **claim, progress_message="Starting again: the worker planning it stopped."
     )
+    return now if taken else None
+
+
+class LostClaim(Exception):
+    """Another worker took the run over (this one was thought dead): stop without writing."""
 
 
 def runs_resume_stale(*, now: datetime | None = None) -> list[int]:
@@ -112,8 +116,9 @@ def runs_resume_stale(*, now: datetime | None = None) -> list[int]:
 class _Progress:
     """Writes the run's progress, at most about once a second (and always at a day's end)."""
 
-    def __init__(self, run_id: int, days: int) -> None:
+    def __init__(self, run_id: int, days: int, claim: datetime) -> None:
         self.run_id = run_id
+        self.claim = claim
         self.days = days
         self.day_index = 0
         self.day_words = ""
@@ -125,7 +130,7 @@ class _Progress:
         if not force and (now - self._last_write < PROGRESS_EVERY_SECONDS or percent == self._last_percent):
             return
         self._last_write, self._last_percent = now, percent
-        ScheduleRun.objects.filter(pk=self.run_id, status=ScheduleRun.Status.RUNNING).update(
+        ScheduleRun.objects.filter(pk=self.run_id, status=ScheduleRun.Status.RUNNING, started_at=self.claim).update(
             progress_percent=max(0, min(100, percent)), progress_message=message[:300]
         )
 
@@ -138,12 +143,14 @@ class _Progress:
 
 def run_execute(*, run_id: int, solve: Solve | None = None, travel_matrix: TravelMatrix | None = None) -> str:
     """Plan a run's days (see the module doc); returns the run's status afterwards."""
-    if not run_claim(run_id=run_id):
+    claim = run_claim(run_id=run_id)
+    if claim is None:
         status = ScheduleRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
         return str(status or "missing")
     run = ScheduleRun.objects.select_related("organisation").get(pk=run_id)
     days = [run.first_day + timedelta(days=i) for i in range((run.last_day - run.first_day).days + 1)]
-    progress = _Progress(run.pk, len(days))
+    progress = _Progress(run.pk, len(days), claim)
+    ours = ScheduleRun.objects.filter(pk=run.pk, status=ScheduleRun.Status.RUNNING, started_at=claim)
     figures: list[dict[str, Any]] = []
     day = days[0]
     try:
@@ -164,23 +171,26 @@ def run_execute(*, run_id: int, solve: Solve | None = None, travel_matrix: Trave
                 progress=progress.engine,
                 **_work_bound(),
             )
-            schedule = schedule_save_plan(run=run, built=built, plan=plan)
+            schedule = schedule_save_plan(run=run, built=built, plan=plan, claim=claim)
             figures.append({"day": day.isoformat(), "schedule_id": schedule.pk, **schedule.summary["figures"]})
             progress.write(
                 int((index + 1) * 100 / len(days)) if index + 1 < len(days) else 99,
                 f"{progress.day_words}: planned",
                 force=True,
             )
+    except LostClaim:
+        logger.warning("Schedule run %s was taken over by another worker; this one stops.", run.pk)
+        return str(ScheduleRun.objects.filter(pk=run.pk).values_list("status", flat=True).first())
     except Exception as exc:  # a failed run must say so on its page, whatever went wrong
         logger.exception("Schedule run %s failed on %s", run.pk, day)
-        ScheduleRun.objects.filter(pk=run.pk).update(
+        ours.update(
             status=ScheduleRun.Status.FAILED,
             finished_at=timezone.now(),
             summary={"days": figures},
             error=_failure_words(day=day, planned=len(figures), exc=exc)[:1000],
         )
         return ScheduleRun.Status.FAILED
-    ScheduleRun.objects.filter(pk=run.pk).update(
+    ours.update(
         status=ScheduleRun.Status.DONE,
         finished_at=timezone.now(),
         progress_percent=100,
@@ -229,7 +239,9 @@ def _outside(start: int, window: tuple[int, int]) -> int:
     return max(0, window[0] - start) + max(0, start - window[1])
 
 
-def schedule_save_plan(*, run: ScheduleRun, built: BuiltProblem, plan: CarePlan) -> Schedule:
+def schedule_save_plan(
+    *, run: ScheduleRun, built: BuiltProblem, plan: CarePlan, claim: datetime | None = None
+) -> Schedule:
     """Save the engine's plan for a day as a draft schedule of the run: every visit, placed or not.
 
     A visit the engine did not mention at all is saved unplaced ("no carer free") rather
@@ -253,6 +265,12 @@ def schedule_save_plan(*, run: ScheduleRun, built: BuiltProblem, plan: CarePlan)
     by_key = {pv.key: pv for pv in plan.visits}
 
     with transaction.atomic():
+        if claim is not None and not (
+            ScheduleRun.objects.select_for_update()
+            .filter(pk=run.pk, status=ScheduleRun.Status.RUNNING, started_at=claim)
+            .exists()
+        ):
+            raise LostClaim()
         schedule = Schedule.objects.create(organisation=run.organisation, day=built.day, run=run)
         visits: list[Visit] = []
         parts: list[tuple[int, str, Part]] = []  # (index of the visit, its key, the part)

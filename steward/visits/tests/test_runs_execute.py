@@ -193,3 +193,19 @@ def test_a_run_whose_worker_died_is_resumed_by_the_sweep_for_the_days_it_had_not
     assert [d.pk for d in drafts][:1] == [first.pk] and len(drafts) == 2
     assert run.summary["visits"] == 5 + 2  # the saved day's figures and the new day's
     assert ScheduleRun.objects.get(pk=still_fresh.pk).status == ScheduleRun.Status.RUNNING
+
+
+def test_a_slow_worker_whose_run_was_taken_over_writes_nothing() -> None:
+    world, *_ = _world()
+    run = _run(world, days=1)
+
+    def taken_over_meanwhile(problem: Any, **kwargs: Any) -> Any:
+        # Another worker thought this one dead and took the run over while it searched.
+        ScheduleRun.objects.filter(pk=run.pk).update(started_at=timezone.now() + timedelta(seconds=5))
+        return stand_in_solve(problem, **kwargs)
+
+    assert run_execute(run_id=run.pk, solve=taken_over_meanwhile) == ScheduleRun.Status.RUNNING
+
+    assert not Schedule.objects.filter(run=run).exists()
+    run.refresh_from_db()
+    assert run.status == ScheduleRun.Status.RUNNING  # the other worker's to finish
