@@ -546,7 +546,8 @@ class CareSearch:
         a, b = parts
         for width in (PAIR_CANDIDATES, PAIR_CANDIDATES_WIDE):
             options_a = self._single_options(v, a, width)
-            options_b = self._single_options(v, b, width)
+            # The two parts of a simultaneous visit have the same places and costs alone.
+            options_b = options_a if self.kind[a] == SIMULTANEOUS else self._single_options(v, b, width)
             for _, ra, ka in options_a:
                 for _, rb, kb in options_b:
                     if ra != rb:
