@@ -306,10 +306,10 @@ def report(rows: list[DayRow], header: str) -> str:
 
 def main() -> int:
     """Knobs: DAY_SEEDS (generated days, default "0"), DAY_LIMIT (engine seconds, default
-    20), DAY_CLOCK (cpu, the default, or wall), DAY_ITERATIONS (bound the search by work
+    25), DAY_CLOCK (cpu, the default, or wall), DAY_ITERATIONS (bound the search by work
     instead), DAY_OUT (where results.md goes; default bench/out/realistic_day)."""
     seeds = [int(x) for x in os.environ.get("DAY_SEEDS", "0").split(",") if x.strip()]
-    limit = float(os.environ.get("DAY_LIMIT", "20"))
+    limit = float(os.environ.get("DAY_LIMIT", "25"))
     clock = "wall" if os.environ.get("DAY_CLOCK") == "wall" else "cpu"
     iterations = int(os.environ["DAY_ITERATIONS"]) if os.environ.get("DAY_ITERATIONS") else None
     out = Path(os.environ.get("DAY_OUT") or Path(__file__).resolve().parent / "out" / "realistic_day")

@@ -155,6 +155,9 @@ class CareSearch:
         self.usual = [frozenset(self._rows(n.usual_carers)) for n in visits]
         self.preferred_carers = [frozenset(self._rows(n.preferred_carers)) for n in visits]
         self.pref = [n.preferred for n in visits]
+        self.wants_usual = [bool(n.usual_carers) for n in visits]
+        self.wants_preferred = [bool(n.preferred_carers) for n in visits]
+        self.double = [n.carers_needed >= 2 for n in visits]
         # State.
         self.routes: list[list[int]] = [[b] if b >= 0 else [] for b in self.break_node]
         self.t = [NEVER] * self.size
@@ -168,6 +171,7 @@ class CareSearch:
         self.route_latest: list[list[int]] = [[] for _ in carers]
         self.placed_visits = 0
         self.iterations = 0  # search rounds done (reported in the plan's metrics)
+        self.first_to_insert: int | None = None  # a destroy step's wish for the repair order
         self.ok = self.recompute()
 
     def _rows(self, ids) -> list[int]:
@@ -183,12 +187,14 @@ class CareSearch:
 
     def carer_cost(self, v: int, routes: tuple[int, ...]) -> int:
         cost = 0
-        usual = self.usual[v]
-        if self.needs[v].usual_carers and not any(r in usual for r in routes):
-            cost += self.w_usual
-        preferred = self.preferred_carers[v]
-        if self.needs[v].preferred_carers and not any(r in preferred for r in routes):
-            cost += self.w_pref_carer
+        if self.wants_usual[v]:
+            usual = self.usual[v]
+            if routes[0] not in usual and (len(routes) < 2 or routes[1] not in usual):
+                cost += self.w_usual
+        if self.wants_preferred[v]:
+            preferred = self.preferred_carers[v]
+            if routes[0] not in preferred and (len(routes) < 2 or routes[1] not in preferred):
+                cost += self.w_pref_carer
         return cost
 
     def route_cost(self, r: int, travel: int, work: int) -> int:
@@ -217,8 +223,9 @@ class CareSearch:
 
     def visit_routes(self, v: int) -> tuple[int, ...]:
         base = self.part_base[v]
-        parts = 2 if self.needs[v].carers_needed >= 2 else 1
-        return tuple(self.route_of[base + j] for j in range(parts))
+        if self.double[v]:
+            return (self.route_of[base], self.route_of[base + 1])
+        return (self.route_of[base],)
 
     def visit_cost(self, v: int) -> int:
         base = self.part_base[v]
@@ -227,7 +234,22 @@ class CareSearch:
         return self.pref_cost(v, self.t[base]) + self.carer_cost(v, self.visit_routes(v))
 
     def cost(self) -> int:
-        total = sum(self.visit_cost(v) for v in range(self.n_visits))
+        total = 0
+        route_of, t, pref, base_of = self.route_of, self.t, self.pref, self.part_base
+        w_minute, w_visit = self.w_minute, self.w_visit
+        for v in range(self.n_visits):
+            base = base_of[v]
+            if route_of[base] < 0:
+                total += UNPLACED_COST
+                continue
+            start = t[base]
+            low, high = pref[v]
+            if start < low:
+                total += (low - start) * w_minute + w_visit
+            elif start > high:
+                total += (start - high) * w_minute + w_visit
+            if self.wants_usual[v] or self.wants_preferred[v]:
+                total += self.carer_cost(v, self.visit_routes(v))
         return total + sum(self.route_cost(r, self.travel[r], self.work[r]) for r in range(self.n_carers))
 
     def placed(self, v: int) -> bool:
@@ -524,7 +546,8 @@ class CareSearch:
         a, b = parts
         for width in (PAIR_CANDIDATES, PAIR_CANDIDATES_WIDE):
             options_a = self._single_options(v, a, width)
-            options_b = self._single_options(v, b, width)
+            # The two parts of a simultaneous visit have the same places and costs alone.
+            options_b = options_a if self.kind[a] == SIMULTANEOUS else self._single_options(v, b, width)
             for _, ra, ka in options_a:
                 for _, rb, kb in options_b:
                     if ra != rb:
@@ -707,6 +730,7 @@ def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int
     if not unhappy:
         return _related_removal(search, q, rng)
     v = rng.choice(unhappy)
+    search.first_to_insert = v
     chosen = {v}
     low, high = search.needs[v].acceptable
     duration = search.needs[v].duration
@@ -803,11 +827,15 @@ def _improve(
         q = rng.randint(2, max(3, min(30, search.n_visits // 5)))
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
+        unplaced_before = [v for v in range(search.n_visits) if not search.placed(v)]
+        search.first_to_insert = None
         removed = destroy(search, q, rng)
         if not search.remove(removed):
             search.restore(saved)
             continue
-        order = sorted(removed | {v for v in range(search.n_visits) if not search.placed(v)})
+        # Visits left unplaced are tried again now and then (each failure costs a full search).
+        retry = {v for v in unplaced_before if v not in removed} if rng.random() < 0.25 else set()
+        order = sorted(removed | retry)
         how = rng.randrange(3)
         if how == 0:
             rng.shuffle(order)
@@ -815,6 +843,9 @@ def _improve(
             order.sort(key=lambda v: _tightness(search, v))
         else:
             order.sort(key=lambda v: (search.needs[v].carers_needed < 2, search.needs[v].preferred[0]))
+        if search.first_to_insert is not None:
+            order.remove(search.first_to_insert)
+            order.insert(0, search.first_to_insert)
         noise = 0.05 if rng.random() < 0.2 else 0.0
         _repair(search, order, rng, noise)
         cost = search.cost()
