@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -110,7 +112,7 @@ def pattern_get(*, actor: StaffMember, pattern_id: int) -> VisitPattern:
 def customer_patterns(*, customer: Customer, today: date | None = None) -> list[VisitPattern]:
     """The customer's regular visits that have not ended, on active services, earliest in
     the day first (one query)."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
     return list(
         VisitPattern.objects.filter(
             care_agreement__customer=customer,

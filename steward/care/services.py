@@ -15,7 +15,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,6 +54,11 @@ class _Unset:
 
 
 UNSET = _Unset()
+
+
+def _today() -> date:
+    """Today in the organisation's time zone (the portal activates the customer's own)."""
+    return timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
 
 
 # --- wording ---------------------------------------------------------------------------
@@ -605,7 +612,7 @@ def visit_pattern_change(*, pattern: VisitPattern, data: PatternData, actor: Sta
     pattern = _lock_pattern(pattern)
     care = pattern.care_agreement
     _require_care_manager(actor, care.service_agreement)
-    if _ended(pattern, timezone.localdate()):
+    if _ended(pattern, _today()):
         raise Conflict("This visit has ended; add a new one instead.", code="visit_ended")
     before = pattern_words(pattern)
     fields = _check_pattern(data)
@@ -629,9 +636,9 @@ def visit_pattern_end(*, pattern: VisitPattern, last_day: date, actor: StaffMemb
     pattern = _lock_pattern(pattern)
     care = pattern.care_agreement
     _require_care_manager(actor, care.service_agreement)
-    if _ended(pattern, timezone.localdate()):
+    if _ended(pattern, _today()):
         raise Conflict("This visit has already ended.", code="visit_ended")
-    if last_day < timezone.localdate() - timedelta(days=1):
+    if last_day < _today() - timedelta(days=1):
         raise InvalidInput(
             "A visit cannot be ended in the past; the last day is yesterday at the earliest.", code="end_in_past"
         )
@@ -741,7 +748,7 @@ def visit_time_change(
     who = _time_changer(customer=customer, actor=actor, trusted=trusted, agreement=agreement)
     if agreement.status != ServiceAgreement.Status.ACTIVE:
         raise Conflict("This service has ended, so its visits can no longer be changed.", code="service_ended")
-    today = timezone.localdate()
+    today = _today()
     if _ended(pattern, today):
         raise Conflict("This visit has ended, so its time can no longer be changed.", code="visit_ended")
     if (pattern.preferred_from, pattern.preferred_to) == (preferred_from, preferred_to):

@@ -120,13 +120,14 @@ class DemoCare:
     preferred: tuple[str, ...] = ()  # carer usernames
 
 
-def _generated(n: int) -> str:
-    from .personas import generated_clients
-
-    return generated_clients()[n].key
-
-
 def _care_plan() -> list[DemoCare]:
+    from .personas import generated_clients  # personas calls this module: import late
+
+    clients = generated_clients()
+
+    def _generated(n: int) -> str:
+        return clients[n].key
+
     return [
         DemoCare(
             "amina.khan@example.org",

@@ -135,7 +135,9 @@ def _days(visits: list[Visit]) -> list[Day]:
 @require_http_methods(["GET"])
 @customer_required
 def visits(request: HttpRequest, customer: Customer) -> HttpResponse:
-    today = timezone.localdate()
+    # Visits belong to the organisation's days (a customer abroad after midnight there
+    # still sees today's visits).
+    today = timezone.localdate(timezone=_org_zone())
     week = care_selectors.week_from(today)
     patterns = care_selectors.customer_patterns(customer=customer, today=today)
     has_care = bool(patterns) or care_selectors.customer_has_care(customer=customer)

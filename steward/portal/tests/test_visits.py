@@ -15,6 +15,7 @@ from steward.alerts.tests.factories import make_care_world
 from steward.care.models import VisitPattern
 from steward.care.tests.factories import make_pattern
 from steward.consent.models import AccessEvent
+from steward.customers.models import ContactPreferences
 from steward.portal.access import EMAIL_KEY, SESSION_KEY, TRUST_KEY
 from steward.timeline.models import TimelineEvent
 from steward.trusted.models import TrustedPerson
@@ -201,3 +202,16 @@ def test_the_visits_page_reads_a_fixed_number_of_queries():
     many = count()
     assert many <= few, f"{few} queries with one visit, {many} with twenty"
     assert few <= 7, few
+
+
+def test_times_are_shown_and_typed_in_the_customers_own_time_zone():
+    planned = make_planned_day(at=time(8, 10))
+    ContactPreferences.objects.create(customer=planned.world.client, time_zone="Europe/Helsinki")
+    client = as_customer(planned.world.client)
+    html = client.get(VISITS).content.decode()
+    # Helsinki is two hours ahead of London in winter and summer alike.
+    assert "10:10" in html and "between 10:00 and 10:30" in html
+    done = client.post(time_url(planned.pattern), {"earliest": "23:00", "latest": "23:30", "confirm": "yes"})
+    assert done.status_code == 302
+    planned.pattern.refresh_from_db()
+    assert (planned.pattern.preferred_from, planned.pattern.preferred_to) == (time(21), time(21, 30))
