@@ -65,7 +65,7 @@ from steward.requests.selectors import (
     attachment_on_request,
     attachments_of_request,
     breached_requests_of,
-    my_requests,
+    my_work_list,
     request_get_for,
 )
 from steward.timeline.selectors import timeline_for_customer, timeline_for_request
@@ -90,7 +90,7 @@ from .forms import (
 )
 from .read_purpose import ReadPurposeForm, read_or_ask, read_story_or_refusal, remember
 
-MY_WORK_LIMIT = 50
+MY_WORK_PAGE = 25  # requests per page of My work, most urgent first
 NOTIFICATION_LIMIT = 20
 SEARCH_LIMIT = 20
 TIMELINE_LIMIT = 200
@@ -145,8 +145,12 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
     for (overdue first), offers for them or their team to accept, notifications; and, for
     someone people answer to, their people's breaches and offers about to expire."""
     now = timezone.now()
-    mine = list(my_requests(staff=staff)[: MY_WORK_LIMIT + 1])
-    rows = presenters.work_rows(mine[:MY_WORK_LIMIT], now)
+    work = my_work_list(staff=staff)
+    total = work.count()
+    pages = max(1, -(-total // MY_WORK_PAGE))
+    page_number = min(_page_number(request), pages)
+    start = (page_number - 1) * MY_WORK_PAGE
+    rows = presenters.work_rows(work[start : start + MY_WORK_PAGE], now)
     alerts = list(notifications_for(staff=staff, unread_only=True)[:NOTIFICATION_LIMIT])
     offers = list(handover_inbox(staff=staff)[: MY_WORK_OFFERS + 1])
     open_alerts = list(alerts_for(staff=staff)[: MY_WORK_ALERTS + 1])
@@ -164,8 +168,11 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
         {
             "rows": rows,
             "overdue_count": sum(1 for row in rows if row.due.overdue),
-            "more_than_shown": len(mine) > MY_WORK_LIMIT,
-            "limit": MY_WORK_LIMIT,
+            "total": total,
+            "page_number": page_number,
+            "pages": pages,
+            "first_shown": start + 1,
+            "last_shown": start + len(rows),
             "notifications": alerts,
             "offers": presenters.offer_rows(offers[:MY_WORK_OFFERS], now),
             "more_offers": len(offers) > MY_WORK_OFFERS,
@@ -178,6 +185,12 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
             "people": _my_people(staff, now),
         },
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    """The ``page`` asked for, 1 when it is missing or not a positive whole number."""
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
 
 
 def _my_people(staff: StaffMember, now: Any) -> dict[str, Any] | None:
