@@ -37,7 +37,7 @@ from steward.handovers.permissions import can_answer, can_offer, can_withdraw
 from steward.handovers.selectors import (
     handover_get_for,
     handover_inbox,
-    handover_receiver_staff,
+    handover_receiver_rows,
     handover_story,
     handovers_expiring_among,
     handovers_of_request,
@@ -241,7 +241,7 @@ def notification_read(request: ConsoleRequest, staff: StaffMember, notification_
 
 def _receiver_choices(target: Request) -> list[Any]:
     return presenters.receiver_choices(
-        team_list(), handover_receiver_staff()[:RECEIVER_STAFF_LIMIT], exclude_staff_id=target.owner_id
+        team_list(), handover_receiver_rows()[:RECEIVER_STAFF_LIMIT], exclude_staff_id=target.owner_id
     )
 
 
