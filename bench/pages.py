@@ -237,7 +237,7 @@ def page_timings(rng: random.Random, *, samples: int) -> list[Measurement]:
         (
             "console: my work",
             [(console, reverse("console:my-work"))] * total,
-            note(f"{open_count:,} open or waiting requests (the page shows 50)"),
+            note(f"{open_count:,} open or waiting requests (the page shows the first 25)"),
         ),
         (
             "console: a request",

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from steward.accounts.backends import client_address
@@ -97,19 +97,26 @@ class LongSelect(forms.Select):
     option took most of the request page's time (docs/performance.md, "Pages")."""
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
-        for group_name, options, _ in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts.extend(
-                format_html('<option value="{}"{}>{}</option>', o["value"], flatatt(o["attrs"]), o["label"])
-                for o in options
-            )
-            if group_name:
-                parts.append(mark_safe("</optgroup>"))
-        parts.append(mark_safe("</select>"))
-        return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped by format_html
+        # The choices are walked directly: Django's option dictionaries (one attrs copy
+        # and index per option) cost as much as the template they replaced.
+        select_attrs = self.build_attrs(self.attrs, attrs)
+        chosen = {str(v) for v in (value if isinstance(value, list | tuple) else [value]) if v is not None}
+        parts: list[str] = [format_html('<select name="{}"{}>', name, flatatt(select_attrs))]
+        for group_value, group_label in self.choices:
+            if isinstance(group_label, list | tuple):
+                parts.append(format_html('<optgroup label="{}">', group_value))
+                parts.extend(self._option(v, label, chosen) for v, label in group_label)
+                parts.append("</optgroup>")
+            else:
+                parts.append(self._option(group_value, group_label, chosen))
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value and label is escaped in _option
+
+    @staticmethod
+    def _option(value: Any, label: Any, chosen: set[str]) -> str:
+        text = "" if value is None else str(value)
+        selected = " selected" if text in chosen else ""
+        return f'<option value="{escape(text)}"{selected}>{escape(label)}</option>'
 
 
 class CustomerSearchForm(forms.Form):

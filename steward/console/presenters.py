@@ -176,22 +176,23 @@ def capture_confirmation(request: Request, capturer: StaffMember) -> dict[str, A
 
 
 def receiver_choices(
-    teams: Iterable[Team], people: Iterable[StaffMember], *, exclude_staff_id: int | None
+    teams: Iterable[Team], people: Iterable[tuple[int, str, str, int, str]], *, exclude_staff_id: int | None
 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """The "offer it to" choices, one group per organisation: the organisation itself,
     then its teams, then its people (the current owner left out). Only organisations
-    with a team are listed: an offer to one is accepted by someone in a team there."""
+    with a team are listed: an offer to one is accepted by someone in a team there.
+
+    ``people`` are ``handover_receiver_rows()``: (id, name, job title, organisation id, team name)."""
     groups: dict[int, tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = {}
     for team in teams:
         org = team.organisation
         _, team_rows, _ = groups.setdefault(org.pk, (org.name, [], []))
         team_rows.append((f"team:{team.pk}", f"The {team.name} team"))
-    for person in people:
-        if person.pk == exclude_staff_id or person.organisation_id not in groups:
+    for person_id, name, job_title, organisation_id, team_name in people:
+        if person_id == exclude_staff_id or organisation_id not in groups:
             continue
-        title = f", {person.job_title}" if person.job_title else ""
-        team_name = f" ({person.team.name})" if person.team is not None else ""
-        groups[person.organisation_id][2].append((f"person:{person.pk}", f"{person.display_name}{title}{team_name}"))
+        title = f", {job_title}" if job_title else ""
+        groups[organisation_id][2].append((f"person:{person_id}", f"{name}{title} ({team_name})"))
     return [
         (name, [(f"organisation:{org_id}", f"Anyone at {name}"), *team_rows, *people_rows])
         for org_id, (name, team_rows, people_rows) in sorted(groups.items(), key=lambda g: g[1][0])

@@ -37,7 +37,7 @@ from steward.handovers.permissions import can_answer, can_offer, can_withdraw
 from steward.handovers.selectors import (
     handover_get_for,
     handover_inbox,
-    handover_receiver_staff,
+    handover_receiver_rows,
     handover_story,
     handovers_expiring_among,
     handovers_of_request,
@@ -66,7 +66,7 @@ from steward.requests.selectors import (
     attachment_on_request,
     attachments_of_request,
     breached_requests_of,
-    my_requests,
+    my_work_list,
     request_get_for,
 )
 from steward.timeline.selectors import timeline_for_customer, timeline_for_request
@@ -91,7 +91,7 @@ from .forms import (
 )
 from .read_purpose import ReadPurposeForm, read_or_ask, read_story_or_refusal, remember
 
-MY_WORK_LIMIT = 50
+MY_WORK_PAGE = 25  # requests per page of My work, most urgent first
 NOTIFICATION_LIMIT = 20
 SEARCH_LIMIT = 20
 TIMELINE_LIMIT = 200
@@ -151,8 +151,12 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
     for (overdue first), offers for them or their team to accept, notifications; and, for
     someone people answer to, their people's breaches and offers about to expire."""
     now = timezone.now()
-    mine = list(my_requests(staff=staff)[: MY_WORK_LIMIT + 1])
-    rows = presenters.work_rows(mine[:MY_WORK_LIMIT], now)
+    work = my_work_list(staff=staff)
+    total = work.count()
+    pages = max(1, -(-total // MY_WORK_PAGE))
+    page_number = min(_page_number(request), pages)
+    start = (page_number - 1) * MY_WORK_PAGE
+    rows = presenters.work_rows(work[start : start + MY_WORK_PAGE], now)
     alerts = list(notifications_for(staff=staff, unread_only=True)[:NOTIFICATION_LIMIT])
     offers = list(handover_inbox(staff=staff)[: MY_WORK_OFFERS + 1])
     open_alerts = list(alerts_for(staff=staff)[: MY_WORK_ALERTS + 1])
@@ -170,8 +174,11 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
         {
             "rows": rows,
             "overdue_count": sum(1 for row in rows if row.due.overdue),
-            "more_than_shown": len(mine) > MY_WORK_LIMIT,
-            "limit": MY_WORK_LIMIT,
+            "total": total,
+            "page_number": page_number,
+            "pages": pages,
+            "first_shown": start + 1,
+            "last_shown": start + len(rows),
             "notifications": alerts,
             "offers": presenters.offer_rows(offers[:MY_WORK_OFFERS], now),
             "more_offers": len(offers) > MY_WORK_OFFERS,
@@ -184,6 +191,12 @@ def my_work(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
             "people": _my_people(staff, now),
         },
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    """The ``page`` asked for, 1 when it is missing or not a positive whole number."""
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
 
 
 def _my_people(staff: StaffMember, now: Any) -> dict[str, Any] | None:
@@ -234,7 +247,7 @@ def notification_read(request: ConsoleRequest, staff: StaffMember, notification_
 
 def _receiver_choices(target: Request) -> list[Any]:
     return presenters.receiver_choices(
-        team_list(), handover_receiver_staff()[:RECEIVER_STAFF_LIMIT], exclude_staff_id=target.owner_id
+        team_list(), handover_receiver_rows()[:RECEIVER_STAFF_LIMIT], exclude_staff_id=target.owner_id
     )
 
 

@@ -82,16 +82,17 @@ def handovers_of_request(*, request_id: int) -> QuerySet[HandoverOffer]:
     return HandoverOffer.objects.filter(request_id=request_id).select_related(*RELATED).order_by("-created_at", "-id")
 
 
-def handover_receiver_staff() -> QuerySet[StaffMember]:
-    """People an offer can name: active staff in a team, in every organisation (someone
-    without a team could not accept, the request would have no queue). Callers slice it."""
+def handover_receiver_rows() -> QuerySet[StaffMember, tuple[int, str, str, int, str]]:
+    """People an offer can name, as ``(id, display name, job title, organisation id, team
+    name)``: active staff in a team, in every organisation (someone without a team could
+    not accept, the request would have no queue). Callers slice it.
+
+    Hundreds of people fill the "Offer it to" list on every request page: plain rows
+    of what the list shows, no model instances (docs/performance.md, "Pages")."""
     return (
         StaffMember.objects.filter(is_active=True, team__isnull=False)
-        .select_related("team")
-        # Hundreds of people fill the "Offer it to" list on every request page: load what
-        # the list shows and nothing more (docs/performance.md, "Pages").
-        .only("id", "display_name", "job_title", "organisation_id", "team_id", "team__name")
         .order_by("organisation__name", "display_name", "id")
+        .values_list("id", "display_name", "job_title", "organisation_id", "team__name")
     )
 
 

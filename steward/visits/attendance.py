@@ -15,7 +15,8 @@ The rules:
 - check-in opens ``STEWARD_VISIT_CHECK_IN_EARLY_MINUTES`` (default 60) before the part's
   planned start: early enough for a carer whose previous visit was short, not so early
   that a tap at breakfast reads as an arrival. There is no latest time: a late arrival
-  is recorded as late, never refused (the customer was seen);
+  is recorded, never refused (the customer was seen), and called late once past the
+  missed-visit grace (``STEWARD_VISIT_GRACE_MINUTES``);
 - a recorded time (``at``) may not be in the future; check-out may not be before check-in.
 
 The visit follows its parts: *in progress* when the first carer arrives, *done* when
@@ -48,6 +49,7 @@ from steward.organisations.selectors import escalation_chain
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
+from .missed import grace_minutes
 from .models import Schedule, Visit, VisitAssignment
 
 # A recorded time a few seconds ahead of the server's clock (a phone's clock) is "now".
@@ -182,7 +184,8 @@ def visit_check_in(*, assignment: VisitAssignment, actor: StaffMember, at: datet
         visit.status = Visit.Status.IN_PROGRESS
         visit.save(update_fields=["status", "updated_at"])
     planned = _hm(part.planned_start)
-    late = at - part.planned_start >= timedelta(minutes=1) and was_missed
+    # Late: after the grace the missed-visits sweep gives, whether or not it has run yet.
+    late = was_missed or at - part.planned_start > timedelta(minutes=grace_minutes())
     summary = f"{carer_staff.display_name} arrived for your {planned} visit ({visit.pattern.label}) at {_hm(at)}"
     if late:
         summary += f", {_late_words(at, part.planned_start)} late"

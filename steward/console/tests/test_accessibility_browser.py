@@ -421,6 +421,7 @@ def test_console_pages_work_with_text_at_200_percent_and_on_a_320_px_screen(
             ("/console/transfers/{transfer_offered}/", ["Accept all 3 offered to us"]),
         ],
         "kim.lee": [("/console/alerts/{alert}/", ["Resolve the alert"])],
+        "dev.sharma": [("/console/my-day/", ["My visits today", "Amina Khan", "Next day"])],
         "rachel.green": [
             ("/console/transfers/{transfer}/", ["Open transfer"]),
             ("/console/transfers/{transfer_offered}/", ["Complete transfer"]),

@@ -204,11 +204,11 @@ def _queries_for(staff: StaffMember) -> int:
     return len(ctx.captured_queries)
 
 
-# Session, user, staff, own requests, notifications, handover inbox, alerts, transfer offers
+# Session, user, staff, own requests (counted, then a page), notifications, handover inbox, alerts, transfer offers
 # for the team, the header's organisation; then the supervisor's people (teams led, one per
 # reporting level, teams they lead), their breaches, offers and transfers running out, and
 # their sign-in lockouts.
-MY_WORK_SUPERVISOR_MAX_QUERIES = 16
+MY_WORK_SUPERVISOR_MAX_QUERIES = 17
 
 
 def test_a_supervisors_my_work_costs_the_same_with_3_or_30_of_everything(db):
@@ -229,3 +229,28 @@ def test_a_supervisor_sees_their_people_locked_out_of_signing_in(world):
     assert "Locked out of signing in" in people
     assert "<strong>Alice Able</strong>: locked at" in people and "after 5 failed attempts" in people
     assert "Locked out of signing in" not in my_work(world.bob)
+
+
+def test_a_long_list_comes_in_pages_of_25_most_urgent_first(world):
+    """Someone answering for 30 requests sees the 25 most urgent, the total, and a link
+    to the 5 due later; a page number past the end shows the last page."""
+    for i in range(30):
+        owned_by(world, world.bob, due_in=timedelta(hours=i - 2, minutes=30), what=f"Job {i:02d}")
+    client = signed_in(world.bob)
+    first = text(client.get(reverse("console:my-work")))
+    assert 'Requests you answer for <span class="count">(30)</span>' in first
+    assert "Showing 1–25 of 30, most urgent first." in first
+    assert "Job 00" in first and "Job 24" in first and "Job 25" not in first
+    assert "2 overdue" in first
+    assert 'href="?page=2" rel="next"' in first
+
+    second = text(client.get(reverse("console:my-work"), {"page": "2"}))
+    assert "Showing 26–30 of 30" in second
+    assert "Job 25" in second and "Job 29" in second and "Job 24" not in second
+    assert "Page 2 of 2: these are due later" in second
+    assert 'href="?page=1" rel="prev"' in second and 'rel="next"' not in second
+
+    past_the_end = text(client.get(reverse("console:my-work"), {"page": "9"}))
+    assert "Showing 26–30 of 30" in past_the_end
+    nonsense = text(client.get(reverse("console:my-work"), {"page": "-1x"}))
+    assert "Showing 1–25 of 30" in nonsense

@@ -74,7 +74,7 @@ def capture_for_new_customers(world: World, n: int) -> list[Request]:
 
 def test_my_work(world):
     client = signed_in(world.alice)
-    assert_flat(client, reverse("console:my-work"), lambda n: capture_for_new_customers(world, n), bound=10)
+    assert_flat(client, reverse("console:my-work"), lambda n: capture_for_new_customers(world, n), bound=11)
     assert Request.objects.filter(owner=world.alice).count() >= LARGE // 3 - 1
 
 

@@ -170,3 +170,10 @@ def test_a_late_arrival_after_a_missed_visit_resolves_the_alert() -> None:
     assert arrival.summary == "Bob Baker arrived for your 08:00 visit (Help getting up) at 10:12, 2 h 12 min late."
     # The "did not happen" entry stays: the timeline is append-only.
     assert TimelineEvent.objects.filter(customer=d.world.client, kind=TimelineEvent.Kind.VISIT_MISSED).exists()
+
+
+def test_an_arrival_after_the_grace_is_called_late_even_before_the_sweep() -> None:
+    d = make_planned_day(day=DAY)
+    visit_check_in(assignment=d.assignment, actor=d.world.provider.bob, at=at(8, 45))
+    arrival = TimelineEvent.objects.get(customer=d.world.client, kind=TimelineEvent.Kind.VISIT_CHECKED_IN)
+    assert arrival.summary == "Bob Baker arrived for your 08:00 visit (Help getting up) at 08:45, 45 min late."

@@ -114,3 +114,15 @@ def test_without_the_customers_permission_the_details_are_withheld(api: Any, d: 
 
 
 DAY_START = local_instant(DAY, time(0, 0))
+
+
+def test_my_day_costs_the_same_with_more_visits(api: Any, d: PlannedDay, django_assert_max_num_queries: Any) -> None:
+    bob = d.world.provider.bob
+    api.get("/visits/my-day", as_=bob, date="2026-03-02")  # the token is issued outside the measured calls
+    with django_assert_max_num_queries(20) as one:
+        api.get("/visits/my-day", as_=bob, date="2026-03-02")
+    for hour in range(9, 16):
+        make_visit(schedule=d.schedule, pattern=d.pattern, carers=[d.bob], planned_start=time(hour, 0))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        body = api.get("/visits/my-day", as_=bob, date="2026-03-02").json()
+    assert len(body["stops"]) == 8
