@@ -16,6 +16,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from steward.accounts.auth import api_auth
 from steward.agreements.api import router as agreements_router
 from steward.alerts.api import router as alerts_router
+from steward.care.api import customer_router as my_visits_router
+from steward.care.api import router as care_router
 from steward.consent.customer_api import router as customer_side_router
 from steward.consent.privacy_api import router as privacy_router
 from steward.consent.staff_api import router as access_router
@@ -31,6 +33,7 @@ from steward.requests.api import customer_router as customer_attachments_router
 from steward.requests.api import router as requests_router
 from steward.transfers.api import router as transfers_router
 from steward.trusted.api import router as trusted_router
+from steward.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="Steward API",
@@ -110,3 +113,6 @@ api.add_router("/", customer_attachments_router)
 api.add_router("/", my_preferences_router)
 api.add_router("/", privacy_router)
 api.add_router("/", trusted_router)
+api.add_router("/", care_router)
+api.add_router("/", my_visits_router)
+api.add_router("/", visits_router)

@@ -181,6 +181,12 @@ STEWARD_REOPEN_WINDOW_DAYS = int(os.environ.get("STEWARD_REOPEN_WINDOW_DAYS", "7
 STEWARD_ATTACHMENT_MAX_BYTES = int(os.environ.get("STEWARD_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 # Uploads larger than this go to a temporary file rather than memory while they are checked.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# How long the scheduler may search when planning one day, in seconds (a run plans up to 7).
+STEWARD_SCHEDULE_TIME_LIMIT_SECONDS = int(os.environ.get("STEWARD_SCHEDULE_TIME_LIMIT_SECONDS", "30"))
+# Set to bound the search by work instead (same seed and data, same plan on any machine).
+STEWARD_SCHEDULE_ITERATIONS = (
+    int(os.environ["STEWARD_SCHEDULE_ITERATIONS"]) if os.environ.get("STEWARD_SCHEDULE_ITERATIONS") else None
+)
 # How often `manage.py worker` sweeps, in seconds.
 STEWARD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("STEWARD_SWEEP_INTERVAL_SECONDS", "60"))
 # Failed sign-ins (counted in the database, so every web process sees the same count):

@@ -14,6 +14,9 @@ from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# A schedule run queued by a test plans inline: bound the engine by work, not 30 s of
+# search per day, so it is quick and gives the same plan on every machine.
+STEWARD_SCHEDULE_ITERATIONS = 200
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="steward-test-media-"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfer_views, views
+from . import schedule_views, transfer_views, views
 
 app_name = "console"
 
@@ -28,6 +28,11 @@ urlpatterns = [
     path("console/customers/<int:customer_id>/purpose/", views.read_purpose, name="read-purpose"),
     path("console/alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     path("console/alerts/<int:alert_id>/resolve/", views.alert_resolve, name="alert-resolve"),
+    path("console/schedule/", schedule_views.schedule_home, name="schedule"),
+    path("console/schedule/plan/", schedule_views.schedule_plan, name="schedule-plan"),
+    path("console/schedule/runs/<int:run_id>/", schedule_views.schedule_run, name="schedule-run"),
+    path("console/schedule/<int:schedule_id>/", schedule_views.schedule_detail, name="schedule-detail"),
+    path("console/schedule/<int:schedule_id>/publish/", schedule_views.schedule_publish, name="schedule-publish"),
     path("console/transfers/", transfer_views.transfer_list, name="transfers"),
     path("console/transfers/new/", transfer_views.transfer_new, name="transfer-new"),
     path("console/transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),

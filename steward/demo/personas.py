@@ -10,6 +10,9 @@ care commissioned by Northshire Council, some with a request or two under way): 
 scenario "the council ends its contract with CheapCare Ltd: 214 clients are transferred to
 three other providers" can be played through with the transfers pages and API.
 
+CheapCare Ltd also has seven carers and visits arranged for Mrs Khan (help into bed at
+21:00–21:30, as she wants) and five others, one needing two carers (`steward/demo/care.py`).
+
 `load_demo()` is idempotent: it finds what exists by stable usernames, slugs, codes and
 email addresses and creates only what is missing, so `make run` can call it every time.
 """
@@ -31,6 +34,7 @@ from steward.consent.minimal import grants_backfill
 from steward.customers.contact_normalisation import normalise_email, normalise_phone, normalise_postcode
 from steward.customers.models import ContactPoint, Customer
 from steward.customers.services import ContactPointData, _search_name, customer_create, customer_search_keys_write
+from steward.demo.care import ensure_care
 from steward.needs.models import Need
 from steward.needs.services import need_create
 from steward.organisations.models import Organisation, StaffMember, Team
@@ -892,6 +896,7 @@ def load_demo() -> DemoSummary:
     _ensure_khan_agreement(people, customers)
     _ensure_sara_trusted(customers)
     _ensure_cheapcare_clients(people)
+    ensure_care(password=DEMO_PASSWORD)
     # The clients written in bulk above (and any demo database made before grants)
     # get the minimal grants the services give new work.
     grants_backfill()

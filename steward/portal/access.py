@@ -52,6 +52,10 @@ PAGE_SCOPES: dict[str, Scope] = {
     "request-not-fixed": Scope.REPLY,
     "ask": Scope.ASK,
     "privacy": Scope.SEE_PRIVACY,
+    # Visits: seeing them is like seeing requests; changing a time is asking for
+    # something on the customer's behalf (docs/care.md).
+    "visits": Scope.SEE_REQUESTS,
+    "visit-time": Scope.ASK,
 }
 
 # A trusted person's look at these pages goes in the customer's access log:
@@ -61,6 +65,7 @@ LOGGED_READS: dict[str, tuple[str, list[str]]] = {
     "request": ("request:{request_id}", [DataCategory.MESSAGES]),
     "request-file": ("request:{request_id}:file:{attachment_id}", [DataCategory.MESSAGES]),
     "privacy": ("privacy", []),
+    "visits": ("visits", [DataCategory.CARE_PLAN]),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import preferences_views, privacy_views, trusted_views, views
+from . import preferences_views, privacy_views, trusted_views, views, visits_views
 
 app_name = "portal"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("me/requests/<int:request_id>/files/<int:attachment_id>/", views.request_file, name="request-file"),
     path("me/requests/<int:request_id>/still-not-fixed/", views.request_still_not_fixed, name="request-not-fixed"),
     path("me/ask/", views.ask, name="ask"),
+    path("me/visits/", visits_views.visits, name="visits"),
+    path("me/visits/<int:pattern_id>/time/", visits_views.visit_time, name="visit-time"),
     path("me/preferences/", preferences_views.preferences, name="preferences"),
     path("me/privacy/", privacy_views.privacy, name="privacy"),
     path("me/privacy/grants/<int:grant_id>/withdraw", privacy_views.grant_withdraw, name="grant-withdraw"),

@@ -80,7 +80,9 @@ def world(demo: Any) -> dict[str, int]:
     transfer_add_clients(transfer=offered, actor=demo.staff("rachel.green"), customer_ids=clients[3:])
     transfer_open(transfer=offered, actor=demo.staff("rachel.green"))
     transfer_make_offers(transfer_id=offered.pk)
+    planning = _planning_pages(demo, amina)
     return {
+        **planning,
         "customer": amina.pk,
         "request": request.pk,
         "offer": offer.pk,
@@ -88,6 +90,44 @@ def world(demo: Any) -> dict[str, int]:
         "transfer": transfer.pk,
         "transfer_offered": offered.pk,
     }
+
+
+def _planning_pages(demo: Any, amina: Customer) -> dict[str, int]:
+    """CheapCare Ltd's planning: a run still planning, and a finished one whose draft for
+    tomorrow has Mrs Khan's morning visit planned and her evening visit not."""
+    from steward.care.models import CareAgreement, Carer
+    from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
+    from steward.visits.models import Schedule, ScheduleRun, Visit
+    from steward.visits.tests.factories import make_schedule, make_visit
+
+    cheapcare = Organisation.objects.get(name="CheapCare Ltd")
+    agreement = ServiceAgreement.objects.get(customer=amina, provider=cheapcare, status="active")
+    care = CareAgreement.objects.filter(service_agreement=agreement).first() or make_care_agreement(agreement=agreement)
+    carer = Carer.objects.filter(staff=demo.staff("dev.sharma")).first() or make_carer(staff=demo.staff("dev.sharma"))
+    morning = make_pattern(care=care, label="Help getting up (sweep)")
+    evening = make_pattern(care=care, label="Help into bed (sweep)")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    running = ScheduleRun.objects.create(
+        organisation=cheapcare,
+        first_day=tomorrow,
+        last_day=tomorrow,
+        status=ScheduleRun.Status.RUNNING,
+        progress_percent=40,
+        progress_message="Improving: 180 of 190 visits placed",
+    )
+    done = ScheduleRun.objects.create(
+        organisation=cheapcare, first_day=tomorrow, last_day=tomorrow, status=ScheduleRun.Status.DONE
+    )
+    draft = make_schedule(organisation=cheapcare, day=tomorrow, status=Schedule.Status.DRAFT, run=done)
+    make_visit(schedule=draft, pattern=morning, carers=[carer])
+    make_visit(schedule=draft, pattern=evening, status=Visit.Status.UNPLACED, unplaced_detail="Nobody works late.")
+    from steward.visits.reports import schedule_report
+
+    draft.summary = {"figures": schedule_report(schedules=[draft]).figures()}
+    draft.save(update_fields=["summary"])
+    done.summary = draft.summary["figures"]
+    done.save(update_fields=["summary"])
+    return {"run_running": running.pk, "run_done": done.pk, "schedule": draft.pk}
 
 
 # Every console page, by who sees it: username -> [(what it is, path)]. The paths are
@@ -109,6 +149,7 @@ CONSOLE_PAGES: dict[str, list[tuple[str, str]]] = {
         ("an alert that is not there", "/console/alerts/999999/"),
         ("a transfer that is not there", "/console/transfers/999999/"),
         ("a staff member on the customer's portal", "/me/"),
+        ("planning visits: not a planner", "/console/schedule/"),
     ],
     "priya.shah": [
         ("my work (owner with requests)", "/console/"),
@@ -125,6 +166,11 @@ CONSOLE_PAGES: dict[str, list[tuple[str, str]]] = {
     "kim.lee": [
         ("my work (an alert)", "/console/"),
         ("an alert", "/console/alerts/{alert}/"),
+        ("planning visits", "/console/schedule/?day=" + str(timezone.localdate() + timedelta(days=1))),
+        ("a planning run, in progress", "/console/schedule/runs/{run_running}/"),
+        ("a planning run, done", "/console/schedule/runs/{run_done}/"),
+        ("a draft plan's report", "/console/schedule/{schedule}/"),
+        ("a planning run that is not there", "/console/schedule/runs/999999/"),
     ],
     "rachel.green": [
         ("transfers", "/console/transfers/"),
@@ -208,6 +254,16 @@ def _transfer_new_empty(page: Page, base: str, ids: dict[str, int]) -> None:
     expect(page.locator(".field--error").first).to_be_visible()
 
 
+def _plan_too_many_days(page: Page, base: str, ids: dict[str, int]) -> None:
+    page.goto(f"{base}/console/schedule/")
+    _server_checks_only(page)
+    today = timezone.localdate()
+    page.get_by_label("First day").fill(str(today))
+    page.get_by_label("Last day").fill(str(today + timedelta(days=10)))
+    page.get_by_role("button", name="Plan").click()
+    expect(page.get_by_role("alert")).to_contain_text("Plan at most 7 days")
+
+
 FormState = Callable[[Page, str, dict[str, int]], None]
 
 # Pages reached through a form: username -> [(what it is, how to get there)].
@@ -220,7 +276,10 @@ _form_error_states: dict[str, list[tuple[str, FormState]]] = {
     ],
     "priya.shah": [("a request, empty message", _request_message_empty)],
     "jo.patel": [("a handover, declined without a reason", _handover_decline_empty)],
-    "kim.lee": [("an alert, resolved without saying what was done", _alert_resolve_empty)],
+    "kim.lee": [
+        ("an alert, resolved without saying what was done", _alert_resolve_empty),
+        ("planning visits, too many days", _plan_too_many_days),
+    ],
     "rachel.green": [("new transfer, nothing filled in", _transfer_new_empty)],
 }
 

@@ -15,6 +15,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
+from steward.care.models import VisitPattern
 from steward.console.tests.axe import AxeSweep
 from steward.console.tests.keyboard import assert_focus_visible, tab_to
 from steward.console.tests.layout import LAYOUTS, enlarged, layout_problems
@@ -41,6 +42,8 @@ PORTAL_PAGES = [
     ("my account (password)", "/me/account/"),
     ("give permission to an organisation", "/me/privacy/give/"),
     ("ask for a copy or for erasure", "/me/privacy/ask/"),
+    ("my visits", "/me/visits/"),
+    ("changing when a visit starts", "/me/visits/{pattern}/time/"),
 ]
 
 # The same for someone acting for her (Sara, her daughter in the demo): `{request}` is
@@ -49,6 +52,8 @@ TRUSTED_PAGES = [
     ("acting for: their requests", "/me/"),
     ("acting for: a request", "/me/requests/{request}/"),
     ("acting for: ask for help", "/me/ask/"),
+    ("acting for: their visits", "/me/visits/"),
+    ("acting for: changing when a visit starts", "/me/visits/{pattern}/time/"),
     ("acting for: a page only the customer may use", "/me/trusted-people/"),
 ]
 
@@ -86,6 +91,19 @@ def _form_error_states(page: Page, base: str, sweep: AxeSweep, request_id: int) 
     )
     sweep.check(page, "a request, empty reply")
 
+    bedtime = VisitPattern.objects.get(care_agreement__customer__given_name="Amina", label="Help into bed")
+    page.goto(f"{base}/me/visits/{bedtime.pk}/time/")
+    page.get_by_label("Not before").fill("21:30")
+    page.get_by_label("Not after").fill("21:00")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    sweep.check(page, "changing when a visit starts, times the wrong way round")
+    page.get_by_label("Not before").fill("21:15")
+    page.get_by_label("Not after").fill("21:45")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Yes, change the time")).to_be_visible()
+    sweep.check(page, "changing when a visit starts: the check")
+
 
 def test_every_portal_page_passes_axe(live_server: Any, demo: Any, browser: Browser) -> None:  # noqa: F811
     base = live_server.url
@@ -111,9 +129,10 @@ def test_every_portal_page_passes_axe(live_server: Any, demo: Any, browser: Brow
 
     portal_sign_in(page, base, sweep=sweep)
     trusted = TrustedPerson.objects.filter(customer=request.customer, revoked_at__isnull=True).first()
+    bedtime = VisitPattern.objects.get(care_agreement__customer=request.customer, label="Help into bed")
     assert trusted is not None, "the demo names Sara as Amina's trusted person"
     for name, path in PORTAL_PAGES:
-        page.goto(base + path.format(request=request.pk, trusted=trusted.pk))
+        page.goto(base + path.format(request=request.pk, trusted=trusted.pk, pattern=bedtime.pk))
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         sweep.check(page, name)
     _form_error_states(page, base, sweep, request.pk)
@@ -137,7 +156,7 @@ def test_every_portal_page_passes_axe(live_server: Any, demo: Any, browser: Brow
         page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text(f"Acting for {request.customer.full_name}").first).to_be_visible()
     for name, path in TRUSTED_PAGES:
-        page.goto(base + path.format(request=request.pk))
+        page.goto(base + path.format(request=request.pk, pattern=bedtime.pk))
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         sweep.check(page, name)
     sweep.assert_clean()

@@ -1,0 +1,82 @@
+"""Reading runs and schedules, already restricted to what the acting staff member may plan.
+
+Another organisation's runs and schedules are *not found* (their existence is not
+revealed); a member of the same organisation who may not plan is told so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from steward.errors import InvalidInput, NotFound, PermissionDenied
+from steward.organisations.models import StaffMember
+
+from .models import Schedule, ScheduleRun
+from .permissions import can_plan
+from .reports import ScheduleReport, schedule_report
+from .services import MAX_RUN_DAYS
+
+RECENT_RUNS = 10
+
+
+def planner_check(actor: StaffMember) -> None:
+    if not can_plan(actor, organisation_id=actor.organisation_id):
+        raise PermissionDenied(
+            "Only an administrator, a team lead or a service coordinator can see the planner.", code="not_a_planner"
+        )
+
+
+def run_get(*, actor: StaffMember, run_id: int) -> ScheduleRun:
+    run = ScheduleRun.objects.select_related("requested_by").filter(pk=run_id).first()
+    if run is None or run.organisation_id != actor.organisation_id:
+        raise NotFound("There is no such schedule run.", code="run_not_found")
+    planner_check(actor)
+    return run
+
+
+def runs_recent(*, actor: StaffMember, limit: int = RECENT_RUNS) -> list[ScheduleRun]:
+    """The organisation's latest runs, newest first."""
+    planner_check(actor)
+    return list(
+        ScheduleRun.objects.filter(organisation_id=actor.organisation_id)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def _schedules(actor: StaffMember) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(organisation_id=actor.organisation_id).select_related("published_by", "run")
+
+
+def schedule_get(*, actor: StaffMember, schedule_id: int) -> Schedule:
+    schedule = _schedules(actor).filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound("There is no such schedule.", code="schedule_not_found")
+    planner_check(actor)
+    return schedule
+
+
+def schedules_for_day(*, actor: StaffMember, day: date) -> list[Schedule]:
+    """Every plan made for the day: the published one first, then drafts and replaced ones, newest first."""
+    planner_check(actor)
+    order = {Schedule.Status.PUBLISHED: 0, Schedule.Status.DRAFT: 1, Schedule.Status.SUPERSEDED: 2}
+    schedules = list(_schedules(actor).filter(day=day).order_by("-id"))
+    return sorted(schedules, key=lambda s: order.get(Schedule.Status(s.status), 3))
+
+
+def run_schedules(*, run: ScheduleRun) -> list[Schedule]:
+    """The drafts a run made (some may have been published since), by day."""
+    return list(Schedule.objects.filter(run=run).select_related("published_by").order_by("day", "id"))
+
+
+def published_report(*, actor: StaffMember, first_day: date, last_day: date) -> ScheduleReport:
+    """The report over the published plans of ``first_day``–``last_day`` (at most a week)."""
+    planner_check(actor)
+    if last_day < first_day:
+        raise InvalidInput("The last day must not be before the first day.", code="days_not_ordered")
+    if (last_day - first_day).days + 1 > MAX_RUN_DAYS:
+        raise InvalidInput(f"Report on at most {MAX_RUN_DAYS} days at a time.", code="too_many_days")
+    schedules = list(_schedules(actor).filter(day__gte=first_day, day__lte=last_day, status=Schedule.Status.PUBLISHED))
+    return schedule_report(schedules=schedules)
