@@ -34,6 +34,7 @@ from steward.requests.api import router as requests_router
 from steward.transfers.api import router as transfers_router
 from steward.trusted.api import router as trusted_router
 from steward.visits.api import router as visits_router
+from steward.visits.attendance_api import router as attendance_router
 
 api = NinjaAPI(
     title="Steward API",
@@ -116,3 +117,4 @@ api.add_router("/", trusted_router)
 api.add_router("/", care_router)
 api.add_router("/", my_visits_router)
 api.add_router("/", visits_router)
+api.add_router("/", attendance_router)

@@ -19,6 +19,8 @@ CONTACT_KINDS = (
     TimelineEvent.Kind.MESSAGE_IN,
     TimelineEvent.Kind.MESSAGE_OUT,
     TimelineEvent.Kind.CONTACT_RECORDED,
+    # A carer at the door is contact in person (steward.visits.attendance).
+    TimelineEvent.Kind.VISIT_CHECKED_IN,
 )
 
 

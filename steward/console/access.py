@@ -61,8 +61,37 @@ def page(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    """Render a console page; the header needs to know who is signed in."""
-    return render(request, template, {"staff": staff, **(context or {})}, status=status)
+    """Render a console page; the header needs to know who is signed in (and whether
+    they visit customers, for the "My visits today" link)."""
+    return render(
+        request, template, {"staff": staff, "is_carer": is_carer(request, staff), **(context or {})}, status=status
+    )
+
+
+CARER_SESSION_KEY = "console_is_carer"
+
+
+def is_carer(request: HttpRequest, staff: StaffMember) -> bool:
+    """Whether the signed-in staff member is a carer, as noted in their session at sign-in
+    (``remember_carer``) so the header costs no query on every page; the carer's day pages
+    note it again, so it follows a change without signing in again."""
+    kept = request.session.get(CARER_SESSION_KEY) if hasattr(request, "session") else None
+    return isinstance(kept, list) and len(kept) == 2 and kept[0] == staff.pk and bool(kept[1])
+
+
+def remember_carer(request: HttpRequest, staff: StaffMember | None, *, carer: object = ...) -> None:
+    """Note in the session whether ``staff`` visits customers (``carer``: their carer
+    record or None when already read)."""
+    if staff is None:
+        return
+    if carer is ...:
+        from steward.care.models import Carer  # the console reads care only for this link
+
+        active = Carer.objects.filter(staff=staff, is_active=True).exists()
+    else:
+        active = carer is not None and bool(getattr(carer, "is_active", False))
+    if request.session.get(CARER_SESSION_KEY) != [staff.pk, active]:  # an unchanged session is not saved
+        request.session[CARER_SESSION_KEY] = [staff.pk, active]
 
 
 def not_found(request: HttpRequest, staff: StaffMember, message: str) -> HttpResponse:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import schedule_views, transfer_views, views
+from . import carer_day_views, schedule_views, transfer_views, views
 
 app_name = "console"
 
@@ -55,5 +55,17 @@ urlpatterns = [
         "console/transfers/<int:transfer_id>/clients/<int:client_id>/keep/",
         transfer_views.transfer_keep,
         name="transfer-keep",
+    ),
+    path("console/my-day/", carer_day_views.my_day, name="my-day"),
+    path("console/carers/<int:carer_id>/day/<str:day>/", carer_day_views.carer_day_page, name="carer-day"),
+    path(
+        "console/carers/<int:carer_id>/day/<str:day>/visits/<int:assignment_id>/check-in/",
+        carer_day_views.carer_day_check_in,
+        name="carer-day-check-in",
+    ),
+    path(
+        "console/carers/<int:carer_id>/day/<str:day>/visits/<int:assignment_id>/check-out/",
+        carer_day_views.carer_day_check_out,
+        name="carer-day-check-out",
     ),
 ]

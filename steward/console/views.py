@@ -52,6 +52,7 @@ from steward.organisations.selectors import (
     escalation_chain,
     organisation_get,
     people_of,
+    staff_for_user,
     staff_get,
     team_get,
     team_list,
@@ -74,7 +75,7 @@ from steward.transfers.selectors import transfer_offers_waiting
 from steward.trusted.selectors import trusted_people_of
 
 from . import presenters
-from .access import ConsoleRequest, not_found, page, staff_required
+from .access import ConsoleRequest, not_found, page, remember_carer, staff_required
 from .forms import (
     AttachForm,
     CaptureForm,
@@ -116,6 +117,11 @@ class StaffLoginView(LoginView):
     template_name = "console/login.html"
     form_class = StaffSignInForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: StaffSignInForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        remember_carer(self.request, staff_for_user(self.request.user))  # for the "My visits today" link
+        return response
 
     def form_invalid(self, form: StaffSignInForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_invalid(form)

@@ -33,6 +33,7 @@ from steward.transfers.services import (
     transfer_make_offers,
     transfer_open,
 )
+from steward.visits.tests.factories import ensure_carer_day
 
 from .axe import AxeSweep, axe_violations, describe
 from .keyboard import arrow_to, assert_focus_visible, tab_into, tab_to
@@ -81,6 +82,8 @@ def world(demo: Any) -> dict[str, int]:
     transfer_open(transfer=offered, actor=demo.staff("rachel.green"))
     transfer_make_offers(transfer_id=offered.pk)
     planning = _planning_pages(demo, amina)
+    amina_care = ServiceAgreement.objects.get(customer=amina, provider=cheapcare, status="active")
+    carer = ensure_carer_day(staff=demo.staff("dev.sharma"), agreement=amina_care, day=timezone.localdate())
     return {
         **planning,
         "customer": amina.pk,
@@ -89,6 +92,7 @@ def world(demo: Any) -> dict[str, int]:
         "alert": alert.pk,
         "transfer": transfer.pk,
         "transfer_offered": offered.pk,
+        "carer": carer.pk,
     }
 
 
@@ -171,6 +175,11 @@ CONSOLE_PAGES: dict[str, list[tuple[str, str]]] = {
         ("a planning run, done", "/console/schedule/runs/{run_done}/"),
         ("a draft plan's report", "/console/schedule/{schedule}/"),
         ("a planning run that is not there", "/console/schedule/runs/999999/"),
+        ("a carer's day, seen by their manager", "/console/carers/{carer}/day/2020-01-06/"),
+    ],
+    "dev.sharma": [
+        ("my visits today (a carer's day)", "/console/my-day/"),
+        ("a carer's day with no plan", "/console/carers/{carer}/day/2020-01-06/"),
     ],
     "rachel.green": [
         ("transfers", "/console/transfers/"),
@@ -412,6 +421,7 @@ def test_console_pages_work_with_text_at_200_percent_and_on_a_320_px_screen(
             ("/console/transfers/{transfer_offered}/", ["Accept all 3 offered to us"]),
         ],
         "kim.lee": [("/console/alerts/{alert}/", ["Resolve the alert"])],
+        "dev.sharma": [("/console/my-day/", ["My visits today", "Amina Khan", "Next day"])],
         "rachel.green": [
             ("/console/transfers/{transfer}/", ["Open transfer"]),
             ("/console/transfers/{transfer_offered}/", ["Complete transfer"]),

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from steward.agreements.models import ServiceAgreement
 from steward.alerts.tests.factories import CareWorld, make_care_world
 from steward.care.models import CareAgreement, Carer, VisitPattern
 from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
-from steward.organisations.models import Organisation
+from steward.organisations.models import Organisation, StaffMember
 from steward.visits.models import Schedule, Visit, VisitAssignment
 
 
@@ -140,3 +141,23 @@ def make_planned_day(
     return PlannedDay(
         world=world, alice=alice, bob=bob, care=care, pattern=pattern, schedule=schedule, visit=visit, day=day
     )
+
+
+def ensure_carer_day(*, staff: StaffMember, agreement: ServiceAgreement, day: date) -> Carer:
+    """For page sweeps over the demo: ``staff`` is a carer with two visits to the
+    agreement's customer on the published plan for ``day``, using what the demo already
+    has (a carer record, the care agreement, the day's plan) when it has it."""
+    carer = Carer.objects.filter(staff=staff).first() or make_carer(staff=staff)
+    care = CareAgreement.objects.filter(service_agreement=agreement).first() or make_care_agreement(
+        agreement=agreement, address="14 Elm Road"
+    )
+    schedule = Schedule.objects.filter(
+        organisation_id=agreement.provider_id, day=day, status=Schedule.Status.PUBLISHED
+    ).first() or make_schedule(organisation=agreement.provider, day=day)
+    morning = make_pattern(care=care, label="Help getting up")
+    evening = make_pattern(
+        care=care, label="Help into bed", preferred=(time(21, 0), time(21, 30)), acceptable=(time(20, 30), time(22, 0))
+    )
+    make_visit(schedule=schedule, pattern=morning, carers=[carer], travel_minutes=10)
+    make_visit(schedule=schedule, pattern=evening, carers=[carer], travel_minutes=10)
+    return carer

@@ -18,6 +18,7 @@ from steward.requests.services import SweepReport, sla_sweep
 if TYPE_CHECKING:
     from steward.consent.privacy import PrivacySweepReport
     from steward.transfers.services import TransferSweepReport
+    from steward.visits.missed import MissedVisitsReport
 
 
 @dataclass
@@ -30,6 +31,7 @@ class SweepResults:
     continuity: ContinuityReport
     team_needs: TeamNeedsReport
     privacy: PrivacySweepReport
+    missed_visits: MissedVisitsReport
 
     @property
     def at(self) -> datetime:
@@ -37,7 +39,7 @@ class SweepResults:
 
     @property
     def problems(self) -> list[str]:
-        return self.requests.problems + self.continuity.problems
+        return self.requests.problems + self.continuity.problems + self.missed_visits.problems
 
     @property
     def changes(self) -> int:
@@ -51,6 +53,7 @@ class SweepResults:
             + self.continuity.changes
             + self.team_needs.changes
             + sum(self.privacy.as_dict().values())
+            + self.missed_visits.changes
         )
 
 
@@ -60,6 +63,7 @@ def sweep_all(*, at: datetime | None = None) -> SweepResults:
     alerted about it), and everything after is dated the same moment."""
     from steward.consent.privacy import privacy_sweep  # consent builds on everything it exports
     from steward.transfers.services import transfer_sweep  # transfers build on requests and agreements
+    from steward.visits.missed import missed_visits_sweep  # visits build on care, agreements and alerts
 
     requests = sla_sweep(at=at)
     at = requests.at
@@ -70,6 +74,8 @@ def sweep_all(*, at: datetime | None = None) -> SweepResults:
         continuity=continuity_sweep(at=at),
         team_needs=team_needs_sweep(at=at),
         privacy=privacy_sweep(at),
+        # After continuity: a coordinator who left has been replaced before anyone is told.
+        missed_visits=missed_visits_sweep(at),
     )
 
 
@@ -93,6 +99,7 @@ def describe(results: SweepResults) -> str:
         f"  alerts moved off inactive people:   {continuity.alerts_reassigned}",
         f"  owners asked to offer on (team no longer handles the need): {team_needs.raised}",
         f"  those questions settled:            {team_needs.resolved}",
+        f"  visits missed (nobody checked in):  {results.missed_visits.missed}",
         f"  privacy requests: reminded {results.privacy.reminded}, escalated overdue "
         f"{results.privacy.escalated}, moved off leavers {results.privacy.reassigned}",
     ]
@@ -103,8 +110,9 @@ def describe(results: SweepResults) -> str:
 class Command(BaseCommand):
     help = (
         "Run the periodic checks once: missed service levels escalate to the owner's supervisor by name; "
-        "unanswered handover and transfer offers expire; vulnerable customers nobody has contacted, and "
-        "requests left in a team that no longer handles their need, raise alerts to a named person."
+        "unanswered handover and transfer offers expire; vulnerable customers nobody has contacted, "
+        "requests left in a team that no longer handles their need, and visits nobody checked in to, raise "
+        "alerts to a named person."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
