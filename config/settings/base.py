@@ -187,6 +187,11 @@ STEWARD_SCHEDULE_TIME_LIMIT_SECONDS = int(os.environ.get("STEWARD_SCHEDULE_TIME_
 STEWARD_SCHEDULE_ITERATIONS = (
     int(os.environ["STEWARD_SCHEDULE_ITERATIONS"]) if os.environ.get("STEWARD_SCHEDULE_ITERATIONS") else None
 )
+# A visit nobody has checked in to this many minutes after its planned start (and after
+# the end of the preferred window) is missed: its coordinator is alerted.
+STEWARD_VISIT_GRACE_MINUTES = int(os.environ.get("STEWARD_VISIT_GRACE_MINUTES", "30"))
+# How early before the planned start a carer may check in, in minutes.
+STEWARD_VISIT_CHECK_IN_EARLY_MINUTES = int(os.environ.get("STEWARD_VISIT_CHECK_IN_EARLY_MINUTES", "60"))
 # How often `manage.py worker` sweeps, in seconds.
 STEWARD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("STEWARD_SWEEP_INTERVAL_SECONDS", "60"))
 # Failed sign-ins (counted in the database, so every web process sees the same count):

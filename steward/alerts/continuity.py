@@ -139,9 +139,9 @@ class ContinuityReport:
         return self.coordinators_repaired + self.alerts_reassigned + self.no_contact_raised + self.no_contact_resolved
 
 
-def _answerer(agreement: ServiceAgreement) -> StaffMember | None:
-    """Who a no-contact alert goes to: the coordinator, else the team's lead, else the
-    head of the provider."""
+def agreement_answerer(agreement: ServiceAgreement) -> StaffMember | None:
+    """Who an alert about an agreement (no contact, a missed visit) goes to: the
+    coordinator, else the team's lead, else the head of the provider."""
     if agreement.coordinator.is_active:
         return agreement.coordinator
     lead = agreement.team.lead
@@ -156,7 +156,7 @@ def _day(moment: datetime) -> str:
 
 def _raise_no_contact(agreement: ServiceAgreement, *, at: datetime) -> bool:
     customer = agreement.customer
-    person = _answerer(agreement)
+    person = agreement_answerer(agreement)
     if person is None:
         raise DomainError(
             f"Agreement #{agreement.pk}: {customer.full_name} needs contact but nobody at "

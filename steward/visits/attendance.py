@@ -40,17 +40,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from steward.agreements.models import ServiceAgreement
 from steward.alerts.models import Alert
 from steward.alerts.services import alert_auto_resolve
 from steward.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from steward.organisations.models import StaffMember, Team
+from steward.organisations.models import StaffMember
 from steward.organisations.selectors import escalation_chain
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
 from .missed import grace_minutes
 from .models import Schedule, Visit, VisitAssignment
+from .permissions import can_plan
 
 # A recorded time a few seconds ahead of the server's clock (a phone's clock) is "now".
 CLOCK_TOLERANCE = timedelta(minutes=2)
@@ -58,21 +58,7 @@ CLOCK_TOLERANCE = timedelta(minutes=2)
 
 def check_in_early_minutes() -> int:
     """How long before a part's planned start its carer may check in."""
-    return int(getattr(settings, "STEWARD_VISIT_CHECK_IN_EARLY_MINUTES", 60))
-
-
-def is_planner(actor: StaffMember, organisation_id: int) -> bool:
-    """Someone who plans and oversees the organisation's visits: an administrator, a
-    team lead, or the coordinator of one of its active services."""
-    if not actor.is_active or actor.organisation_id != organisation_id:
-        return False
-    if actor.is_org_admin:
-        return True
-    if Team.objects.filter(organisation_id=organisation_id, lead=actor).exists():
-        return True
-    return ServiceAgreement.objects.filter(
-        provider_id=organisation_id, coordinator=actor, status=ServiceAgreement.Status.ACTIVE
-    ).exists()
+    return int(settings.STEWARD_VISIT_CHECK_IN_EARLY_MINUTES)
 
 
 def may_act_for_carer(actor: StaffMember, carer_staff: StaffMember) -> bool:
@@ -84,7 +70,7 @@ def may_act_for_carer(actor: StaffMember, carer_staff: StaffMember) -> bool:
         return True
     if actor.organisation_id != carer_staff.organisation_id:
         return False
-    return actor in escalation_chain(carer_staff) or is_planner(actor, carer_staff.organisation_id)
+    return actor in escalation_chain(carer_staff) or can_plan(actor, organisation_id=carer_staff.organisation_id)
 
 
 def _lock(assignment_id: int) -> VisitAssignment:

@@ -45,7 +45,7 @@ from steward.agreements.models import ServiceAgreement
 
 # The continuity checks' rule for who answers for an agreement when its coordinator
 # cannot: one rule for every alert about a service.
-from steward.alerts.continuity import _answerer as agreement_answerer
+from steward.alerts.continuity import agreement_answerer
 from steward.alerts.models import Alert
 from steward.alerts.services import SWEEP_BATCH, _raise
 from steward.errors import DomainError
@@ -62,7 +62,7 @@ SUBJECT_PREFIX = "visit:"
 
 def grace_minutes() -> int:
     """How long after its planned start a visit may begin before it counts as missed."""
-    return int(getattr(settings, "STEWARD_VISIT_GRACE_MINUTES", 30))
+    return int(settings.STEWARD_VISIT_GRACE_MINUTES)
 
 
 def visit_subject(visit_id: int) -> str:

@@ -81,9 +81,9 @@ def world(demo: Any) -> dict[str, int]:
     transfer_add_clients(transfer=offered, actor=demo.staff("rachel.green"), customer_ids=clients[3:])
     transfer_open(transfer=offered, actor=demo.staff("rachel.green"))
     transfer_make_offers(transfer_id=offered.pk)
+    planning = _planning_pages(demo, amina)
     amina_care = ServiceAgreement.objects.get(customer=amina, provider=cheapcare, status="active")
     carer = ensure_carer_day(staff=demo.staff("dev.sharma"), agreement=amina_care, day=timezone.localdate())
-    planning = _planning_pages(demo, amina)
     return {
         **planning,
         "customer": amina.pk,
