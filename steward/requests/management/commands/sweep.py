@@ -32,6 +32,7 @@ class SweepResults:
     team_needs: TeamNeedsReport
     privacy: PrivacySweepReport
     missed_visits: MissedVisitsReport
+    planning_runs_resumed: list[int]  # schedule runs whose worker died, queued again
 
     @property
     def at(self) -> datetime:
@@ -54,6 +55,7 @@ class SweepResults:
             + self.team_needs.changes
             + sum(self.privacy.as_dict().values())
             + self.missed_visits.changes
+            + len(self.planning_runs_resumed)
         )
 
 
@@ -64,6 +66,7 @@ def sweep_all(*, at: datetime | None = None) -> SweepResults:
     from steward.consent.privacy import privacy_sweep  # consent builds on everything it exports
     from steward.transfers.services import transfer_sweep  # transfers build on requests and agreements
     from steward.visits.missed import missed_visits_sweep  # visits build on care, agreements and alerts
+    from steward.visits.planning import runs_resume_stale
 
     requests = sla_sweep(at=at)
     at = requests.at
@@ -76,6 +79,7 @@ def sweep_all(*, at: datetime | None = None) -> SweepResults:
         privacy=privacy_sweep(at),
         # After continuity: a coordinator who left has been replaced before anyone is told.
         missed_visits=missed_visits_sweep(at),
+        planning_runs_resumed=runs_resume_stale(now=at),
     )
 
 
@@ -100,6 +104,7 @@ def describe(results: SweepResults) -> str:
         f"  owners asked to offer on (team no longer handles the need): {team_needs.raised}",
         f"  those questions settled:            {team_needs.resolved}",
         f"  visits missed (nobody checked in):  {results.missed_visits.missed}",
+        f"  planning runs taken over (worker died): {len(results.planning_runs_resumed)}",
         f"  privacy requests: reminded {results.privacy.reminded}, escalated overdue "
         f"{results.privacy.escalated}, moved off leavers {results.privacy.reassigned}",
     ]
