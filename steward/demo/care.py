@@ -71,6 +71,7 @@ CARERS = [
     DemoCarer(
         "sean.murphy", "Sean", "Murphy", (-0.018, 0.002), "car", ("personal-care", "hoist", "medication"), (EARLY,)
     ),
+    DemoCarer("amara.obi", "Amara", "Obi", (0.002, 0.018), "car", ("personal-care", "medication"), (EARLY,)),
 ]
 
 
@@ -87,7 +88,17 @@ class DemoVisit:
 MORNING = DemoVisit(
     "Help getting up", (time(8, 0), time(8, 30)), (time(7, 30), time(9, 30)), 45, ("personal-care", "medication")
 )
+# People want their help at different times: an early riser, a late one; lunch at noon
+# or at one. The demo's week can honour all of them, as a well-run provider would.
+EARLY_MORNING = DemoVisit(
+    "Help getting up", (time(7, 30), time(8, 0)), (time(7, 0), time(9, 0)), 45, ("personal-care", "medication")
+)
+LATE_MORNING = DemoVisit(
+    "Help getting up", (time(9, 15), time(9, 45)), (time(8, 45), time(10, 30)), 45, ("personal-care", "medication")
+)
 LUNCH = DemoVisit("Lunch", (time(12, 30), time(13, 0)), (time(12, 0), time(14, 0)), 30, ("meals",))
+EARLY_LUNCH = DemoVisit("Lunch", (time(12, 0), time(12, 30)), (time(11, 30), time(13, 30)), 30, ("meals",))
+LATE_LUNCH = DemoVisit("Lunch", (time(13, 0), time(13, 30)), (time(12, 30), time(14, 0)), 30, ("meals",))
 BEDTIME = DemoVisit("Help into bed", (time(20, 0), time(20, 30)), (time(19, 30), time(21, 30)), 30, ("personal-care",))
 AMINA_BEDTIME = DemoVisit(
     "Help into bed", (time(21, 0), time(21, 30)), (time(20, 30), time(22, 0)), 30, ("personal-care", "medication")
@@ -141,12 +152,12 @@ def _care_plan() -> list[DemoCare]:
             _generated(10),
             "3 Canal Street, Northshire",
             (-0.010, 0.004),
-            (HOIST_MORNING, LUNCH, HOIST_BEDTIME),
+            (HOIST_MORNING, EARLY_LUNCH, HOIST_BEDTIME),
             access="Hoist and sling in the front bedroom.",
         ),
-        DemoCare(_generated(11), "41 Church Road, Northshire", (0.012, -0.006), (MORNING, BEDTIME)),
-        DemoCare(_generated(12), "7 Park Avenue, Northshire", (-0.004, -0.012), (MORNING, LUNCH)),
-        DemoCare(_generated(13), "22 Station Road, Northshire", (0.016, 0.014), (MORNING, LUNCH, BEDTIME)),
+        DemoCare(_generated(11), "41 Church Road, Northshire", (0.012, -0.006), (EARLY_MORNING, BEDTIME)),
+        DemoCare(_generated(12), "7 Park Avenue, Northshire", (-0.004, -0.012), (LATE_MORNING, LATE_LUNCH)),
+        DemoCare(_generated(13), "22 Station Road, Northshire", (0.016, 0.014), (MORNING, EARLY_LUNCH, BEDTIME)),
         DemoCare(_generated(14), "9 Oak Street, Northshire", (-0.014, 0.016), (LUNCH, BEDTIME)),
     ]
 

@@ -163,7 +163,7 @@ def run_execute(*, run_id: int, solve: Solve | None = None, travel_matrix: Trave
                 figures.append({"day": day.isoformat(), "schedule_id": saved[day].pk, **saved[day].summary["figures"]})
                 continue
             progress.write(int(index * 100 / len(days)), f"{progress.day_words}: reading visits and carers", force=True)
-            built = build_care_problem(organisation=run.organisation, day=day, travel_matrix=travel_matrix)
+            built = build_care_problem(organisation=run.organisation, day=day, travel_matrix=travel_matrix, run=run)
             plan = engine(
                 built.problem,
                 seed=run.seed,

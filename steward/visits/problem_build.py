@@ -11,8 +11,9 @@ whatever the size of the organisation:
   under an *active* service agreement, whose weekdays include the day and which is valid
   on it (``valid_from`` ≤ day ≤ ``valid_until``); windows become minutes from midnight;
 - **continuity**: a visit's *usual carers* are the two carers who did this pattern's
-  visits most often in the published schedules of the 28 days before (else this
-  customer's visits, else the agreement's preferred carers); preferred and excluded
+  visits most often in the published schedules of the 28 days before, and in the drafts
+  of the earlier days of the same run (else this customer's visits, else the
+  agreement's preferred carers); preferred and excluded
   carers come from the care agreement;
 - **travel**: one matrix per travel profile in use, from ``steward.care.travel.travel_matrix``.
 
@@ -36,7 +37,7 @@ from steward.care.models import Absence, CareAgreement, Carer, Shift, VisitPatte
 from steward.organisations.models import Organisation
 from steward.scheduling.care_problem import CareProblem, CarerDay, Sync, VisitNeed
 
-from .models import Schedule, Visit, VisitAssignment
+from .models import Schedule, ScheduleRun, Visit, VisitAssignment
 
 HISTORY_DAYS = 28
 USUAL_CARERS = 2
@@ -133,15 +134,20 @@ def _carer_sets(care_ids: Sequence[int]) -> tuple[dict[int, list[int]], dict[int
 
 
 def _history(
-    organisation: Organisation, day: date, customer_ids: Sequence[int]
+    organisation: Organisation, day: date, customer_ids: Sequence[int], run: ScheduleRun | None = None
 ) -> tuple[dict[int, Counter[int]], dict[int, Counter[int]]]:
-    """Who did each pattern's and each customer's visits in the published days before ``day``."""
+    """Who did each pattern's and each customer's visits in the published days before
+    ``day`` and, when planning a run of several days, in this run's drafts of the days
+    before it: a week planned in one go keeps the same carers from Monday to Sunday."""
+    in_plan = Q(visit__schedule__status=Schedule.Status.PUBLISHED)
+    if run is not None:
+        in_plan |= Q(visit__schedule__run=run)
     by_pattern: dict[int, Counter[int]] = defaultdict(Counter)
     by_customer: dict[int, Counter[int]] = defaultdict(Counter)
     rows = (
         VisitAssignment.objects.filter(
+            in_plan,
             visit__organisation=organisation,
-            visit__schedule__status=Schedule.Status.PUBLISHED,
             visit__day__gte=day - timedelta(days=HISTORY_DAYS),
             visit__day__lt=day,
             visit__customer_id__in=customer_ids,
@@ -197,9 +203,14 @@ def _carer_day(carer: Carer, place: int) -> CarerDay:
 
 
 def build_care_problem(
-    *, organisation: Organisation, day: date, travel_matrix: TravelMatrix | None = None
+    *,
+    organisation: Organisation,
+    day: date,
+    travel_matrix: TravelMatrix | None = None,
+    run: ScheduleRun | None = None,
 ) -> BuiltProblem:
-    """The care problem of ``organisation``'s ``day``, with the rows behind its ids (see module doc)."""
+    """The care problem of ``organisation``'s ``day``, with the rows behind its ids (see
+    module doc); ``run``: the run planning it, whose drafts of earlier days count as history."""
     matrix_for = travel_matrix or _default_travel_matrix
     places = _Places()
     carers = _carers_at_work(organisation, day)
@@ -208,7 +219,7 @@ def build_care_problem(
     patterns = _patterns_due(organisation, day)
     care_ids = sorted({p.care_agreement_id for p in patterns})
     preferred, excluded = _carer_sets(care_ids)
-    by_pattern, by_customer = _history(organisation, day, sorted({p.care_agreement.customer_id for p in patterns}))
+    by_pattern, by_customer = _history(organisation, day, sorted({p.care_agreement.customer_id for p in patterns}), run)
 
     needs: list[VisitNeed] = []
     by_key: dict[str, VisitPattern] = {}

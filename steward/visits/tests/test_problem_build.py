@@ -15,7 +15,7 @@ from steward.customers.tests.factories import make_customer
 from steward.organisations.models import Organisation
 from steward.organisations.tests.factories import make_staff
 from steward.scheduling.care_problem import Sync
-from steward.visits.models import Schedule
+from steward.visits.models import Schedule, ScheduleRun
 from steward.visits.problem_build import build_care_problem, visit_key
 from steward.visits.tests.factories import make_schedule, make_visit
 
@@ -129,6 +129,36 @@ def test_usual_carers_come_from_who_did_this_visit_most_in_the_last_four_weeks()
     assert needs[visit_key(pattern.pk, MONDAY)].usual_carers == (bob.pk, alice.pk)
     # The lunch visit has no history of its own: the customer's carers stand in.
     assert needs[visit_key(other_pattern.pk, MONDAY)].usual_carers == (bob.pk, alice.pk)
+
+
+def test_a_run_of_several_days_counts_its_own_drafts_of_the_days_before() -> None:
+    """Planning a week in one go: Tuesday's usual carer is who Monday's draft sends, not
+    nobody; another run's draft still does not count."""
+    world, care = _world()
+    alice = make_carer(staff=world.provider.alice)
+    bob = make_carer(staff=world.provider.bob)
+    pattern = make_pattern(care=care)
+    org = world.provider.org
+    run = ScheduleRun.objects.create(organisation=org, first_day=MONDAY, last_day=MONDAY + timedelta(days=1))
+    other_run = ScheduleRun.objects.create(organisation=org, first_day=MONDAY, last_day=MONDAY)
+    make_visit(
+        schedule=make_schedule(organisation=org, day=MONDAY, status=Schedule.Status.DRAFT, run=run),
+        pattern=pattern,
+        carers=[alice],
+    )
+    for _ in range(3):
+        make_visit(
+            schedule=make_schedule(organisation=org, day=MONDAY, status=Schedule.Status.DRAFT, run=other_run),
+            pattern=pattern,
+            carers=[bob],
+        )
+    tuesday = MONDAY + timedelta(days=1)
+
+    in_run = build_care_problem(organisation=org, day=tuesday, travel_matrix=flat_travel, run=run)
+    alone = build_care_problem(organisation=org, day=tuesday, travel_matrix=flat_travel)
+
+    assert in_run.problem.visits[0].usual_carers == (alice.pk,)
+    assert alone.problem.visits[0].usual_carers == ()
 
 
 def test_without_history_the_preferred_carers_are_the_usual_ones_and_exclusions_carry() -> None:

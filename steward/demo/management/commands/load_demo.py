@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from steward.demo.personas import load_demo
+from steward.demo.plans import ensure_demo_plans
 
 
 class Command(BaseCommand):
@@ -18,3 +19,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo data loaded ({summary.created} people, customers and needs created).")
         else:
             self.stdout.write("Demo data already present; nothing to add.")
+        plans = ensure_demo_plans()
+        if plans.published:
+            days = ", ".join(f"{day:%a %-d %b}" for day in plans.published)
+            self.stdout.write(f"CheapCare Ltd's visits planned and published for {days}.")
