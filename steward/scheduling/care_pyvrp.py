@@ -1,0 +1,709 @@
+"""The care problem solved with PyVRP, kept to measure it against our own search.
+
+PyVRP (``pyvrp==0.14.1``) is a state-of-the-art vehicle-routing solver with *hard* time
+windows, optional clients with prizes, mutually exclusive client groups and one travel
+matrix per "profile". The care problem (``care_problem``) has more than that, so it is
+encoded, and what cannot be encoded is repaired around the solver:
+
+- **Carers** are vehicles, one vehicle type each: their own depot (the place the day
+  starts and ends), the shift as the vehicle's time window, their own profile.
+- **Skills, exclusions, continuity** live in each carer's profile: arriving at a visit the
+  carer may not give costs more than leaving the visit out (so it never happens), at a
+  visit whose usual carer is someone else costs ``not_usual_carer`` (and
+  ``not_preferred_carer`` likewise), on top of the travel.
+- **Preferred windows** are priced piecewise: each visit is a mutually exclusive group of
+  copies, one with the preferred window and one per band of the acceptable window around
+  it (15, 30, 60, … minutes out). A copy's prize is the price of leaving the visit out
+  minus what the band costs (``visit_outside`` plus ``minute_outside`` for the band's
+  nearest minute), so leaving a visit out is always dearer than any band, and choosing
+  a band is what being outside costs.
+- **Breaks** are a client per carer at a place of its own, with no travel to or from it;
+  the travel it hides is put back when the routes are timed exactly (below).
+- **Double-handed visits** cannot be said to PyVRP at all (no synchronisation, no "two
+  different vehicles"). Phase one solves with each part as an ordinary visit; the start
+  the pair will have is then read off that plan (the later part's start, moved into the
+  preferred window when it is earlier), both parts are fixed to it (the second, for a
+  sequential pair, to its gap after it) and phase two solves again from phase one's
+  routes. A pair whose parts still end up missing or with the same carer is unplaced.
+- **Overtime** is PyVRP's: route duration (waiting included) beyond the contracted
+  minutes, which can only over-count; the plan reports the exact figure.
+
+After the solver, every route is **timed exactly**: true travel (the break's included),
+each visit as late as it helps to reach its preferred window without pushing any later
+visit further out of its own, the break moved to the first gap where it fits when the
+solver's place for it does not; a visit that still does not fit is unplaced with a
+reason. The plan is then what ``care_check`` checks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import reduce
+
+import numpy as np
+
+from steward.scheduling.care_problem import (
+    CarePlan,
+    CareProblem,
+    CarerDay,
+    CarerRoute,
+    Part,
+    PlannedVisit,
+    Sync,
+    Unplaced,
+    VisitNeed,
+)
+
+# Bands of the acceptable window outside the preferred one, in minutes from its nearest edge.
+BAND_EDGES = (15, 30, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
+
+
+@dataclass
+class _Item:
+    """One thing in a carer's day, as the exact timing sees it."""
+
+    kind: str  # "visit" or "break"
+    key: str
+    part: int
+    place: int  # -1 for a break: it happens where the carer is
+    duration: int
+    lo: int
+    hi: int
+    preferred: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class _Encoded:
+    data: object
+    client_of: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    # client index -> (kind, key, part, lo, hi); kind "visit" or "break"
+    carer_of_type: list[int] = field(default_factory=list)
+
+
+class CpuTime:
+    """A PyVRP stopping criterion on this process's processor time (a loaded machine does not eat into it)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.start: float | None = None
+
+    def __call__(self, best_cost: float) -> bool:
+        if self.start is None:
+            self.start = time.process_time()
+        return time.process_time() - self.start > self.seconds
+
+
+def solve_care_pyvrp(
+    problem: CareProblem,
+    *,
+    seed: int = 0,
+    time_limit: float = 10.0,
+    clock: str = "cpu",
+    progress: Callable[[int, str], None] | None = None,
+) -> CarePlan:
+    """Plan the day with PyVRP inside ``time_limit`` seconds (processor time by default)."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    started = time.perf_counter()
+    started_cpu = time.process_time()
+    w = problem.weights
+    scale = reduce(
+        math.gcd,
+        [
+            w.minute_outside,
+            w.visit_outside,
+            w.not_usual_carer,
+            w.not_preferred_carer,
+            w.travel_minute,
+            w.overtime_minute,
+        ],
+    )
+    carers = problem.carers
+    by_key = {v.key: v for v in problem.visits}
+    unplaced: dict[str, tuple[Unplaced, str]] = {}
+    eligible: dict[str, list[int]] = {}
+    for visit in problem.visits:
+        who, reason = _eligible(problem, visit)
+        if reason is not None:
+            unplaced[visit.key] = reason
+        else:
+            eligible[visit.key] = who
+    to_place = [v for v in problem.visits if v.key in eligible]
+    pairs = [v for v in to_place if v.carers_needed >= 2]
+
+    def stop_after(seconds: float) -> object:
+        return CpuTime(seconds) if clock == "cpu" else MaxRuntime(seconds)
+
+    params = pyvrp.SolveParams(
+        penalty=pyvrp.PenaltyParams(min_penalty=1.0, max_penalty=float(100 * max(1, w.minute_outside // scale)))
+    )
+    phase_one = time_limit * (0.55 if pairs else 1.0)
+    encoded = _encode(problem, to_place, eligible, {}, scale)
+    result = pyvrp.solve(
+        encoded.data,  # type: ignore[arg-type]
+        stop=stop_after(phase_one),  # type: ignore[arg-type]
+        seed=seed,
+        collect_stats=False,
+        display=False,
+        params=params,
+    )
+    if progress is not None:
+        progress(50 if pairs else 90, "phase one")
+    routes = _routes_of(encoded, result.best)
+    if pairs:
+        fixed = _pair_starts(problem, pairs, routes, encoded)
+        encoded2 = _encode(problem, to_place, eligible, fixed, scale)
+        initial = _carry_over(encoded, encoded2, result.best)
+        remaining = max(
+            0.5, time_limit - (time.process_time() - started_cpu if clock == "cpu" else time.perf_counter() - started)
+        )
+        result2 = pyvrp.solve(
+            encoded2.data,  # type: ignore[arg-type]
+            stop=stop_after(remaining),  # type: ignore[arg-type]
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=params,
+            initial_solution=initial,
+        )
+        encoded, routes = encoded2, _routes_of(encoded2, result2.best)
+    plan = _finish(problem, by_key, routes, unplaced, eligible)
+    metrics = dict(plan.metrics)
+    metrics["seconds"] = round(time.perf_counter() - started, 2)
+    metrics["cpu_seconds"] = round(time.process_time() - started_cpu, 2)
+    if progress is not None:
+        progress(100, "done")
+    return CarePlan(visits=plan.visits, routes=plan.routes, objective=plan.objective, metrics=metrics)
+
+
+def _travel(problem: CareProblem, carer: CarerDay) -> list[list[int]]:
+    return problem.travel[carer.travel_profile]
+
+
+def _eligible(problem: CareProblem, visit: VisitNeed) -> tuple[list[int], tuple[Unplaced, str] | None]:
+    """The carers who may give this visit, or why nobody can."""
+    skilled = [c for c in problem.carers if visit.skills <= c.skills]
+    if not skilled:
+        return [], (Unplaced.NO_SKILLED_CARER, "no carer has " + ", ".join(sorted(visit.skills)))
+    allowed = [c for c in skilled if c.id not in visit.excluded_carers]
+    if not allowed:
+        return [], (Unplaced.ALL_CARERS_EXCLUDED, "every carer with the skills is excluded by the customer")
+    in_shift = []
+    for c in allowed:
+        t = _travel(problem, c)
+        earliest = max(visit.acceptable[0], c.shift_start + t[c.place][visit.place])
+        if earliest <= visit.acceptable[1] and earliest + visit.duration + t[visit.place][c.place] <= c.shift_end:
+            in_shift.append(c.id)
+    if not in_shift:
+        return [], (Unplaced.OUTSIDE_SHIFTS, "no carer who may come works at that time")
+    if visit.carers_needed >= 2 and len(in_shift) < 2:
+        return [], (Unplaced.NO_SECOND_CARER, "only one carer who may come works at that time")
+    return in_shift, None
+
+
+def _bands(visit: VisitNeed) -> list[tuple[int, int, int]]:
+    """(lo, hi, minutes outside at the band's nearest edge) for the preferred window and each band."""
+    p0, p1 = max(visit.preferred[0], visit.acceptable[0]), min(visit.preferred[1], visit.acceptable[1])
+    a0, a1 = visit.acceptable
+    if p0 > p1:  # preferred lies outside the acceptable window: price from its nearest edge
+        p0 = p1 = min(max(visit.preferred[0], a0), a1)
+        out = [(p0, p0, abs(p0 - visit.preferred[0]) if p0 < visit.preferred[0] else p0 - visit.preferred[1])]
+    else:
+        out = [(p0, p1, 0)]
+    inner = 0
+    for edge in BAND_EDGES:
+        if p1 + inner + 1 <= a1:
+            out.append((p1 + inner + 1, min(a1, p1 + edge), inner + 1))
+        if p0 - inner - 1 >= a0:
+            out.append((max(a0, p0 - edge), p0 - inner - 1, inner + 1))
+        inner = edge
+    return out
+
+
+def _encode(
+    problem: CareProblem,
+    visits: list[VisitNeed],
+    eligible: dict[str, list[int]],
+    fixed: dict[str, tuple[int, tuple[int, int]]],
+    scale: int,
+) -> _Encoded:
+    """Build PyVRP's data: locations, clients (copies), groups, one vehicle type and profile per carer."""
+    import pyvrp
+
+    w = problem.weights
+    carers = problem.carers
+    index_of = {c.id: i for i, c in enumerate(carers)}
+    worst_band = max((b[2] for v in visits for b in _bands(v)), default=0)
+    leave_out = (w.visit_outside + w.minute_outside * (worst_band + 60)) // scale * 10
+    prohibit = leave_out * 100
+
+    # Locations: each carer's depot, then one per (place, who may come, who usually comes),
+    # then one per break. Copies and visits sharing a signature share a location.
+    places: list[int] = [c.place for c in carers]
+    sig_index: dict[tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...]], int] = {}
+    loc_sig: list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = [((), (), ())] * len(carers)
+
+    def location_of(visit: VisitNeed) -> int:
+        sig = (
+            visit.place,
+            tuple(sorted(eligible[visit.key])),
+            tuple(visit.usual_carers),
+            tuple(sorted(visit.preferred_carers)),
+        )
+        if sig not in sig_index:
+            sig_index[sig] = len(places)
+            places.append(visit.place)
+            loc_sig.append(sig[1:])
+        return sig_index[sig]
+
+    clients: list[object] = []
+    groups: list[object] = []
+    client_of: list[tuple[str, str, int, int, int]] = []
+    for visit in visits:
+        loc = location_of(visit)
+        parts = visit.carers_needed if visit.carers_needed >= 2 else 1
+        for part in range(parts):
+            if visit.key in fixed:
+                start, gap = fixed[visit.key]
+                lo, hi = (
+                    (start, start) if part == 0 or visit.sync == Sync.SIMULTANEOUS else (start + gap[0], start + gap[1])
+                )
+                minutes = _minutes_outside(visit, start)
+                cost = (w.minute_outside * minutes + (w.visit_outside if minutes else 0)) // scale
+                clients.append(
+                    pyvrp.Client(
+                        location=loc,
+                        service_duration=visit.duration,
+                        tw_early=lo,
+                        tw_late=hi,
+                        prize=leave_out - cost,
+                        required=False,
+                    )
+                )
+                client_of.append(("visit", visit.key, part, lo, hi))
+                continue
+            group = len(groups)
+            members = []
+            for lo, hi, minutes in _bands(visit):
+                cost = (w.minute_outside * minutes + (w.visit_outside if minutes else 0)) // scale
+                members.append(len(clients))
+                clients.append(
+                    pyvrp.Client(
+                        location=loc,
+                        service_duration=visit.duration,
+                        tw_early=lo,
+                        tw_late=hi,
+                        prize=leave_out - cost,
+                        required=False,
+                        group=group,
+                    )
+                )
+                client_of.append(("visit", visit.key, part, lo, hi))
+            groups.append(pyvrp.ClientGroup(members, required=False))
+
+    break_loc: dict[int, int] = {}
+    for c in carers:
+        if c.break_minutes > 0:
+            loc = len(places)
+            places.append(-1)
+            loc_sig.append(((c.id,), (), ()))
+            break_loc[c.id] = loc
+            be = c.break_earliest if c.break_earliest is not None else c.shift_start
+            bl = c.break_latest if c.break_latest is not None else c.shift_end - c.break_minutes
+            clients.append(
+                pyvrp.Client(
+                    location=loc,
+                    service_duration=c.break_minutes,
+                    tw_early=be,
+                    tw_late=bl,
+                    prize=leave_out * 3,
+                    required=False,
+                )
+            )
+            client_of.append(("break", str(c.id), 0, be, bl))
+
+    n = len(places)
+    place_arr = np.array([max(p, 0) for p in places])
+    is_break = np.array([p < 0 for p in places])
+    distances = []
+    durations = []
+    for k, c in enumerate(carers):
+        t = np.asarray(_travel(problem, c), dtype=np.int64)
+        dur = t[np.ix_(place_arr, place_arr)]
+        dur[is_break, :] = 0
+        dur[:, is_break] = 0
+        dist = dur * (w.travel_minute // scale) if w.travel_minute >= scale else dur * w.travel_minute // scale
+        extra = np.zeros(n, dtype=np.int64)
+        for j in range(len(carers), n):
+            who, usual, preferred = loc_sig[j]
+            if places[j] < 0:
+                if who != (c.id,):
+                    extra[j] = prohibit
+                continue
+            if c.id not in who:
+                extra[j] = prohibit
+            else:
+                if usual and c.id not in usual:
+                    extra[j] += w.not_usual_carer // scale
+                if preferred and c.id not in preferred:
+                    extra[j] += w.not_preferred_carer // scale
+        extra[: len(carers)] = 0
+        dist = dist + extra[None, :]
+        np.fill_diagonal(dist, 0)
+        np.fill_diagonal(dur, 0)
+        distances.append(dist)
+        durations.append(dur)
+        del k
+
+    depots = [pyvrp.Depot(location=i) for i in range(len(carers))]
+    vehicle_types = []
+    for i, c in enumerate(carers):
+        length = c.shift_end - c.shift_start
+        contracted = c.contracted_minutes if c.contracted_minutes is not None else length
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=1,
+                start_depot=i,
+                end_depot=i,
+                tw_early=c.shift_start,
+                tw_late=c.shift_end,
+                shift_duration=min(contracted, length),
+                max_overtime=max(0, length - min(contracted, length)),
+                unit_overtime_cost=max(1, w.overtime_minute // scale),
+                unit_distance_cost=1,
+                profile=i,
+                name=str(c.id),
+            )
+        )
+    locations = [pyvrp.Location(x=0.0, y=0.0) for _ in range(n)]
+    data = pyvrp.ProblemData(
+        locations=locations,
+        clients=clients,  # type: ignore[arg-type]
+        depots=depots,
+        vehicle_types=vehicle_types,
+        distance_matrices=distances,
+        duration_matrices=durations,
+        groups=groups,  # type: ignore[arg-type]
+    )
+    del index_of
+    return _Encoded(data=data, client_of=client_of, carer_of_type=[c.id for c in carers])
+
+
+def _minutes_outside(visit: VisitNeed, start: int) -> int:
+    p0, p1 = visit.preferred
+    return max(0, p0 - start, start - p1)
+
+
+# A route as the solver left it: per carer, (client index kind, key, part, lo, hi, start).
+_Routes = dict[int, list[tuple[str, str, int, int, int, int]]]
+
+
+def _routes_of(encoded: _Encoded, solution: object) -> _Routes:
+    out: _Routes = {}
+    for route in solution.routes():  # type: ignore[attr-defined]
+        carer = encoded.carer_of_type[route.vehicle_type()]
+        items = []
+        for act in route.schedule():
+            if act.is_client():
+                kind, key, part, lo, hi = encoded.client_of[act.idx]
+                items.append((kind, key, part, lo, hi, act.start_time))
+        out[carer] = items
+    return out
+
+
+def _client_visits(solution: object) -> list[list[int]]:
+    return [[a.idx for a in r.schedule() if a.is_client()] for r in solution.routes()]  # type: ignore[attr-defined]
+
+
+def _pair_starts(
+    problem: CareProblem, pairs: list[VisitNeed], routes: _Routes, encoded: _Encoded
+) -> dict[str, tuple[int, tuple[int, int]]]:
+    """The start each double-handed visit gets, read off phase one's plan."""
+    seen: dict[str, list[tuple[int, int, int]]] = {}
+    for carer, items in routes.items():
+        for kind, key, part, _lo, _hi, start in items:
+            if kind == "visit":
+                seen.setdefault(key, []).append((part, carer, start))
+    fixed: dict[str, tuple[int, tuple[int, int]]] = {}
+    for visit in pairs:
+        a0, a1 = visit.acceptable
+        p0, p1 = visit.preferred
+        got = seen.get(visit.key, [])
+        if visit.sync == Sync.SIMULTANEOUS:
+            starts = [s for _p, _c, s in got]
+            start = max(starts) if starts else max(p0, a0)
+        else:
+            firsts = [s for p, _c, s in got if p == 0]
+            start = firsts[0] if firsts else max(p0, a0)
+        if start < p0:
+            start = p0
+        start = min(max(start, a0), a1)
+        del p1
+        fixed[visit.key] = (start, visit.gap)
+    return fixed
+
+
+def _carry_over(old: _Encoded, new: _Encoded, solution: object) -> object:
+    """Phase one's routes as a starting solution for phase two (pair parts mapped to their fixed copy)."""
+    import pyvrp
+
+    lookup: dict[tuple[str, str, int], list[int]] = {}
+    for i, (kind, key, part, lo, hi) in enumerate(new.client_of):
+        lookup.setdefault((kind, key, part), []).append(i)
+    index_new: dict[tuple[str, str, int, int, int], int] = {c: i for i, c in enumerate(new.client_of)}
+    routes = []
+    used: set[int] = set()
+    types = []
+    for route in solution.routes():  # type: ignore[attr-defined]
+        seq = []
+        for a in route.schedule():
+            if not a.is_client():
+                continue
+            entry = old.client_of[a.idx]
+            idx = index_new.get(entry)
+            if idx is None:
+                candidates = lookup.get(entry[:3], [])
+                idx = candidates[0] if len(candidates) == 1 else None
+            if idx is not None and idx not in used:
+                used.add(idx)
+                seq.append(idx)
+        routes.append(seq)
+        types.append(route.vehicle_type())
+    return pyvrp.Solution(
+        new.data,  # type: ignore[arg-type]
+        [pyvrp.Route(new.data, seq, vt) for seq, vt in zip(routes, types, strict=True)],  # type: ignore[arg-type]
+    )
+
+
+def _time_route(problem: CareProblem, carer: CarerDay, items: list[_Item]) -> tuple[list[int] | None, int]:
+    """Exact starts for a carer's items in this order, or None and the index of the first that does not fit.
+
+    Visits are moved as late as helps to reach their preferred window without pushing any
+    later item out of its hard window or further out of its own preferred window.
+    """
+    t = _travel(problem, carer)
+    here = [carer.place]
+    for it in items:
+        here.append(here[-1] if it.place < 0 else it.place)
+    places = here[1:]
+    n = len(items)
+    earliest: list[int] = []
+    clock = carer.shift_start
+    prev = carer.place
+    for i, it in enumerate(items):
+        s = max(it.lo, clock + t[prev][places[i]])
+        if s > it.hi:
+            return None, i
+        earliest.append(s)
+        clock = s + it.duration
+        prev = places[i]
+    if n and clock + t[prev][carer.place] > carer.shift_end:
+        return None, n - 1
+    latest = [0] * n
+    bound = carer.shift_end - (t[places[-1]][carer.place] if n else 0)
+    for i in range(n - 1, -1, -1):
+        it = items[i]
+        cap = it.hi
+        if it.kind == "visit":
+            cap = min(cap, max(earliest[i], it.preferred[1]))
+        latest[i] = min(cap, bound - it.duration)
+        if i:
+            bound = latest[i] - t[places[i - 1]][places[i]]
+    starts: list[int] = []
+    clock = carer.shift_start
+    prev = carer.place
+    for i, it in enumerate(items):
+        s = max(it.lo, clock + t[prev][places[i]])
+        if it.kind == "visit" and s < it.preferred[0]:
+            s = max(s, min(it.preferred[0], latest[i]))
+        starts.append(s)
+        clock = s + it.duration
+        prev = places[i]
+    return starts, -1
+
+
+def _finish(
+    problem: CareProblem,
+    by_key: dict[str, VisitNeed],
+    routes: _Routes,
+    unplaced: dict[str, tuple[Unplaced, str]],
+    eligible: dict[str, list[int]],
+) -> CarePlan:
+    """Check pairs, time every route exactly, unplace what does not fit, and build the plan."""
+    carer_by_id = {c.id: c for c in problem.carers}
+    # Pairs: both parts present, with different carers.
+    parts_seen: dict[str, list[tuple[int, int]]] = {}
+    for carer, items in routes.items():
+        for kind, key, part, *_ in items:
+            if kind == "visit":
+                parts_seen.setdefault(key, []).append((part, carer))
+    for key, seen in parts_seen.items():
+        visit = by_key[key]
+        if visit.carers_needed >= 2:
+            carers_used = {c for _p, c in seen}
+            if len(seen) < 2 or len(carers_used) < 2:
+                unplaced[key] = (Unplaced.NO_SECOND_CARER, "no second carer free at the same time")
+    timed: dict[int, tuple[list[_Item], list[int]]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for carer_id, raw in routes.items():
+            carer = carer_by_id[carer_id]
+            items = [
+                _Item(
+                    kind,
+                    key,
+                    part,
+                    -1 if kind == "break" else by_key[key].place,
+                    carer.break_minutes if kind == "break" else by_key[key].duration,
+                    lo,
+                    hi,
+                    (0, 0) if kind == "break" else by_key[key].preferred,
+                )
+                for kind, key, part, lo, hi, _s in raw
+                if kind == "break" or key not in unplaced
+            ]
+            # Hard windows: the acceptable window for single visits (the band chosen was a
+            # price, not a promise), the fixed start for pair parts.
+            for it in items:
+                if it.kind == "visit" and by_key[it.key].carers_needed < 2:
+                    it.lo, it.hi = by_key[it.key].acceptable
+            has_visits = any(it.kind == "visit" for it in items)
+            items = [it for it in items if it.kind == "visit" or has_visits]
+            starts, bad = _time_route(problem, carer, items)
+            if starts is None:
+                starts, items, bad_key = _repair(problem, carer, items, bad)
+                if bad_key is not None:
+                    visit = by_key[bad_key]
+                    unplaced[bad_key] = (
+                        Unplaced.NO_SECOND_CARER if visit.carers_needed >= 2 else Unplaced.NO_CARER_FREE,
+                        "did not fit in any carer's day",
+                    )
+                    changed = True
+                    break
+            timed[carer_id] = (items, starts or [])
+    # Build the plan.
+    parts: dict[str, list[Part]] = {}
+    carer_routes = []
+    for carer in problem.carers:
+        items, starts = timed.get(carer.id, ([], []))
+        t = _travel(problem, carer)
+        prev = carer.place
+        travel_total = 0
+        work = 0
+        keys = []
+        break_start = None
+        for it, s in zip(items, starts, strict=True):
+            if it.kind == "break":
+                break_start = s
+                continue
+            leg = t[prev][it.place]
+            travel_total += leg
+            work += leg + it.duration
+            parts.setdefault(it.key, []).append(Part(carer=carer.id, start=s, travel_before=leg))
+            keys.append(it.key)
+            prev = it.place
+        if keys:
+            leg = t[prev][carer.place]
+            travel_total += leg
+            work += leg
+        contracted = (
+            carer.contracted_minutes if carer.contracted_minutes is not None else carer.shift_end - carer.shift_start
+        )
+        carer_routes.append(
+            CarerRoute(
+                carer=carer.id,
+                visits=tuple(keys),
+                break_start=break_start,
+                travel_minutes=travel_total,
+                overtime_minutes=max(0, work - contracted),
+            )
+        )
+    planned = []
+    for visit in problem.visits:
+        got = parts.get(visit.key)
+        if got and visit.key not in unplaced:
+            got.sort(key=lambda p: p.start)
+            planned.append(PlannedVisit(key=visit.key, parts=tuple(got)))
+        else:
+            reason, detail = unplaced.get(visit.key, (Unplaced.NO_CARER_FREE, "no carer free in the acceptable window"))
+            planned.append(PlannedVisit(key=visit.key, unplaced=reason, unplaced_detail=detail))
+    metrics, objective = plan_metrics(problem, planned, carer_routes)
+    return CarePlan(visits=tuple(planned), routes=tuple(carer_routes), objective=objective, metrics=metrics)
+
+
+def _repair(
+    problem: CareProblem, carer: CarerDay, items: list[_Item], bad: int
+) -> tuple[list[int] | None, list[_Item], str | None]:
+    """Move the break to where it fits; failing that, name the visit to take out."""
+    brk = [it for it in items if it.kind == "break"]
+    visits = [it for it in items if it.kind == "visit"]
+    if brk:
+        for pos in range(len(visits) + 1):
+            trial = visits[:pos] + brk + visits[pos:]
+            starts, _ = _time_route(problem, carer, trial)
+            if starts is not None:
+                return starts, trial, None
+    starts, bad2 = _time_route(problem, carer, visits)
+    culprit = (visits if starts is None else items)[bad2 if starts is None else min(bad, len(items) - 1)]
+    if culprit.kind == "break":
+        # The day fits without the break but not with it anywhere: drop the visit next to it.
+        near = [it for it in visits]
+        culprit = near[min(len(near) - 1, max(0, items.index(culprit) - 1))]
+    return None, items, culprit.key
+
+
+def plan_metrics(
+    problem: CareProblem, planned: list[PlannedVisit], routes: list[CarerRoute]
+) -> tuple[dict[str, float], int]:
+    """The figures a coordinator reads, and the objective by ``problem.weights``."""
+    w = problem.weights
+    by_key = {v.key: v for v in problem.visits}
+    placed = [p for p in planned if p.parts]
+    minutes = 0
+    outside = 0
+    with_usual_need = 0
+    with_usual = 0
+    not_usual = 0
+    not_preferred = 0
+    for p in placed:
+        v = by_key[p.key]
+        first = min(part.start for part in p.parts)
+        m = _minutes_outside(v, first)
+        minutes += m
+        outside += 1 if m else 0
+        carers = {part.carer for part in p.parts}
+        if v.usual_carers:
+            with_usual_need += 1
+            if carers & set(v.usual_carers):
+                with_usual += 1
+            else:
+                not_usual += 1
+        if v.preferred_carers and not carers & v.preferred_carers:
+            not_preferred += 1
+    travel = sum(r.travel_minutes for r in routes)
+    overtime = sum(r.overtime_minutes for r in routes)
+    objective = (
+        w.minute_outside * minutes
+        + w.visit_outside * outside
+        + w.not_usual_carer * not_usual
+        + w.not_preferred_carer * not_preferred
+        + w.travel_minute * travel
+        + w.overtime_minute * overtime
+    )
+    metrics: dict[str, float] = {
+        "visits": len(planned),
+        "placed": len(placed),
+        "unplaced": len(planned) - len(placed),
+        "in_preferred_pct": round(100.0 * (len(placed) - outside) / len(placed), 1) if placed else 100.0,
+        "minutes_outside": minutes,
+        "visits_outside": outside,
+        "continuity_pct": round(100.0 * with_usual / with_usual_need, 1) if with_usual_need else 100.0,
+        "travel_minutes": travel,
+        "overtime_minutes": overtime,
+    }
+    return metrics, objective
