@@ -59,6 +59,8 @@ from steward.scheduling.care_problem import (
 
 # Bands of the acceptable window outside the preferred one, in minutes from its nearest edge.
 BAND_EDGES = (15, 30, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
+# Where in its band a copy is priced: 0 at the nearest minute, 1 at the farthest.
+BAND_PRICE_AT = 0.0
 
 
 @dataclass
@@ -217,9 +219,11 @@ def _bands(visit: VisitNeed) -> list[tuple[int, int, int]]:
     inner = 0
     for edge in BAND_EDGES:
         if p1 + inner + 1 <= a1:
-            out.append((p1 + inner + 1, min(a1, p1 + edge), inner + 1))
+            hi = min(a1, p1 + edge)
+            out.append((p1 + inner + 1, hi, inner + 1 + int(BAND_PRICE_AT * (hi - p1 - inner - 1))))
         if p0 - inner - 1 >= a0:
-            out.append((max(a0, p0 - edge), p0 - inner - 1, inner + 1))
+            lo = max(a0, p0 - edge)
+            out.append((lo, p0 - inner - 1, inner + 1 + int(BAND_PRICE_AT * (p0 - inner - 1 - lo))))
         inner = edge
     return out
 
