@@ -1,0 +1,757 @@
+"""The care engine: plan a day of care visits around the customers' preferred times.
+
+``solve_care(problem, seed=…, time_limit=…, iterations=…, progress=…)`` returns a
+``CarePlan`` in which every visit of the problem is either placed (its parts, carers and
+start times) or unplaced with a reason (see ``care_diagnose``). The plan is judged
+lexicographically (``care_problem.Weights``): minutes outside the preferred window, then
+visits outside it, then visits without the usual carer, then travel and overtime. The
+independent checker ``care_check.check_care_plan`` verifies every plan in the tests and
+the benchmark.
+
+How it searches (the ideas of ``engine_lns``, for the care rules):
+
+- **Times are earliest starts.** Each rule is "this start ≥ that start + a constant": the
+  visit's release (the preferred window's opening, so the engine never comes early
+  unless a visit cannot be placed otherwise), the carer's shift start plus travel, the
+  previous visit's end plus travel, the break, a partner's start for double-handed
+  visits (simultaneous: equal; sequential: the gap both ways). The earliest schedule of
+  fixed routes is a longest path, found by pushing increases until nothing moves; it
+  minimises every start at once, hence lateness too. The hard upper bounds (the
+  acceptable window's end, being back by the shift's end) are checked on it: if the
+  earliest schedule breaks one, no schedule of these routes keeps it.
+- **Insertion only delays**, so putting a visit at a place is priced exactly by pushing
+  its delay along the route and across partners, with the whole objective.
+- **Construction**: visits by tightness (double-handed first, then the narrowest
+  acceptable window), each at its cheapest feasible place; a pair at the cheapest
+  combination of two different carers.
+- **Search**: remove some visits (random, the costliest, related in place and time,
+  whole days of one or two carers, or those away from their usual carer with what
+  blocks that carer), reinsert them and every unplaced visit at their cheapest places,
+  keep the result by simulated annealing on the travel scale (anything dearer in the
+  customer's terms is refused). Deterministic for a seed when bounded by ``iterations``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from steward.scheduling.care_problem import (
+    CarePlan,
+    CareProblem,
+    CarerRoute,
+    Part,
+    PlannedVisit,
+    Sync,
+    Unplaced,
+)
+
+Progress = Callable[[int, str], None]
+
+NONE, SIMULTANEOUS, SEQUENTIAL = 0, 1, 2
+NEVER = -(10**9)  # the start of a node not placed yet: every bound from it is void
+OPEN = 10**6  # no upper bound of its own (the second part of a sequential visit)
+# What leaving a visit unplaced costs: more than any way of placing it.
+UNPLACED_COST = 10**12
+# How many cheapest places per part are combined when placing a double-handed visit.
+PAIR_CANDIDATES = 6
+PAIR_CANDIDATES_WIDE = 16
+
+
+class CareSearch:
+    """The routes of one day, every placed node's start, and the cost pieces.
+
+    Nodes are the visits' parts (``part_base[v] + j``) and then one break per carer who
+    has one (``break_node[r]``). A break has no place: the carer stays where they are.
+    """
+
+    def __init__(self, problem: CareProblem) -> None:
+        self.problem = problem
+        w = problem.weights
+        self.w_minute, self.w_visit = w.minute_outside, w.visit_outside
+        self.w_usual, self.w_pref_carer = w.not_usual_carer, w.not_preferred_carer
+        self.w_travel, self.w_overtime = w.travel_minute, w.overtime_minute
+        carers, visits = problem.carers, problem.visits
+        self.n_carers = len(carers)
+        self.tt = [problem.travel[c.travel_profile] for c in carers]
+        self.home = [c.place for c in carers]
+        self.s0 = [c.shift_start for c in carers]
+        self.s1 = [c.shift_end for c in carers]
+        self.contracted = [c.contracted_minutes for c in carers]
+        # Per node.
+        self.e: list[int] = []
+        self.lat: list[int] = []
+        self.dur: list[int] = []
+        self.place: list[int] = []
+        self.visit_of: list[int] = []
+        self.partner: list[int] = []
+        self.kind: list[int] = []
+        self.first: list[bool] = []
+        self.gmin: list[int] = []
+        self.gmax: list[int] = []
+        self.allowed: list[list[int]] = []
+        self.part_base: list[int] = []
+        self.release: list[int] = []  # per visit: the default release (preferred opening)
+        for need in visits:
+            base = len(self.e)
+            self.part_base.append(base)
+            low, high = need.acceptable
+            release = min(max(low, need.preferred[0]), high)
+            self.release.append(release)
+            allowed = [r for r, c in enumerate(carers) if need.skills <= c.skills and c.id not in need.excluded_carers]
+            double = need.carers_needed >= 2
+            sequential = double and need.sync == Sync.SEQUENTIAL
+            for j in range(2 if double else 1):
+                second_seq = sequential and j == 1
+                self.e.append(NEVER if second_seq else release)
+                self.lat.append(OPEN if second_seq else high)
+                self.dur.append(need.duration)
+                self.place.append(need.place)
+                self.visit_of.append(len(self.part_base) - 1)
+                self.partner.append(base + 1 - j if double else -1)
+                self.kind.append(NONE if not double else SEQUENTIAL if sequential else SIMULTANEOUS)
+                self.first.append(j == 0)
+                self.gmin.append(need.gap[0] if sequential else 0)
+                self.gmax.append(need.gap[1] if sequential else 0)
+                self.allowed.append(allowed)
+        self.n_parts = len(self.e)
+        self.break_node: list[int] = [-1] * self.n_carers
+        self.break_route: dict[int, int] = {}
+        self.unusable: set[int] = set()
+        for r, c in enumerate(carers):
+            if c.break_minutes > 0:
+                earliest = c.break_earliest if c.break_earliest is not None else c.shift_start
+                latest = c.break_latest if c.break_latest is not None else c.shift_end - c.break_minutes
+                if (
+                    max(earliest, c.shift_start) > latest
+                    or max(earliest, c.shift_start) + c.break_minutes > c.shift_end
+                ):
+                    # A break that cannot be taken inside the shift: the carer cannot work this day.
+                    self.unusable.add(r)
+                    continue
+                u = len(self.e)
+                self.break_node[r] = u
+                self.break_route[u] = r
+                self.e.append(earliest)
+                self.lat.append(latest)
+                self.dur.append(c.break_minutes)
+                self.place.append(-1)
+                self.visit_of.append(-1)
+                self.partner.append(-1)
+                self.kind.append(NONE)
+                self.first.append(True)
+                self.gmin.append(0)
+                self.gmax.append(0)
+                self.allowed.append([r])
+        if self.unusable:
+            self.allowed = [[r for r in rows if r not in self.unusable] for rows in self.allowed]
+        self.size = len(self.e)
+        self.n_visits = len(visits)
+        self.needs = visits
+        self.usual = [frozenset(self._rows(n.usual_carers)) for n in visits]
+        self.preferred_carers = [frozenset(self._rows(n.preferred_carers)) for n in visits]
+        self.pref = [n.preferred for n in visits]
+        # State.
+        self.routes: list[list[int]] = [[b] if b >= 0 else [] for b in self.break_node]
+        self.t = [NEVER] * self.size
+        self.route_of = [-1] * self.size
+        for r, b in enumerate(self.break_node):
+            if b >= 0:
+                self.route_of[b] = r
+        self.travel = [0] * self.n_carers
+        self.work = [0] * self.n_carers
+        self.placed_visits = 0
+        self.ok = self.recompute()
+
+    def _rows(self, ids) -> list[int]:
+        index = {c.id: r for r, c in enumerate(self.problem.carers)}
+        return [index[i] for i in ids if i in index]
+
+    # -- cost -------------------------------------------------------------------------
+
+    def pref_cost(self, v: int, start: int) -> int:
+        low, high = self.pref[v]
+        minutes = low - start if start < low else start - high if start > high else 0
+        return minutes * self.w_minute + self.w_visit if minutes else 0
+
+    def carer_cost(self, v: int, routes: tuple[int, ...]) -> int:
+        cost = 0
+        usual = self.usual[v]
+        if self.needs[v].usual_carers and not any(r in usual for r in routes):
+            cost += self.w_usual
+        preferred = self.preferred_carers[v]
+        if self.needs[v].preferred_carers and not any(r in preferred for r in routes):
+            cost += self.w_pref_carer
+        return cost
+
+    def route_cost(self, r: int, travel: int, work: int) -> int:
+        contracted = self.contracted[r]
+        overtime = max(0, work - contracted) if contracted is not None else 0
+        return travel * self.w_travel + overtime * self.w_overtime
+
+    def overtime(self, r: int) -> int:
+        contracted = self.contracted[r]
+        return max(0, self.work[r] - contracted) if contracted is not None else 0
+
+    def route_travel(self, r: int, order: list[int]) -> tuple[int, int]:
+        """Travel minutes and working minutes (travel + visits) of a route."""
+        tt, place, dur = self.tt[r], self.place, self.dur
+        here = home = self.home[r]
+        travel = busy = 0
+        for u in order:
+            p = place[u]
+            if p >= 0:
+                travel += tt[here][p]
+                busy += dur[u]
+                here = p
+        if busy:
+            travel += tt[here][home]
+        return travel, travel + busy
+
+    def visit_routes(self, v: int) -> tuple[int, ...]:
+        base = self.part_base[v]
+        parts = 2 if self.needs[v].carers_needed >= 2 else 1
+        return tuple(self.route_of[base + j] for j in range(parts))
+
+    def visit_cost(self, v: int) -> int:
+        base = self.part_base[v]
+        if self.route_of[base] < 0:
+            return UNPLACED_COST
+        return self.pref_cost(v, self.t[base]) + self.carer_cost(v, self.visit_routes(v))
+
+    def cost(self) -> int:
+        total = sum(self.visit_cost(v) for v in range(self.n_visits))
+        return total + sum(self.route_cost(r, self.travel[r], self.work[r]) for r in range(self.n_carers))
+
+    def placed(self, v: int) -> bool:
+        return self.route_of[self.part_base[v]] >= 0
+
+    def parts(self, v: int) -> list[int]:
+        base = self.part_base[v]
+        return [base, base + 1] if self.needs[v].carers_needed >= 2 else [base]
+
+    # -- times ------------------------------------------------------------------------
+
+    def _propagate(
+        self, orders: dict[int, list[int]], dirty: dict[int, tuple[int, int]], nt: dict[int, int], new: set[int]
+    ) -> bool:
+        """Raise starts (into ``nt``) until every rule holds; False if a hard bound breaks.
+
+        ``orders`` overrides some routes' order; ``dirty`` maps a route to the first
+        and last positions to recompute from (everything after the last is recomputed
+        only while it moves); ``new`` are nodes being inserted (placed for the rules).
+        """
+        t, e, lat, dur, place = self.t, self.e, self.lat, self.dur, self.place
+        partner, kind, first, gmin, gmax = self.partner, self.kind, self.first, self.gmin, self.gmax
+        route_of = self.route_of
+        budget = 4 * self.size + 50
+        while dirty:
+            budget -= 1
+            if budget < 0:
+                return False
+            r, (k, last) = dirty.popitem()
+            order = orders[r] if r in orders else self.routes[r]
+            tt = self.tt[r]
+            end = self.s1[r]
+            if k == 0:
+                here, ready = self.home[r], self.s0[r]
+            else:
+                prev = order[k - 1]
+                ready = nt.get(prev, t[prev]) + dur[prev]
+                here = self.home[r]
+                for i in range(k - 1, -1, -1):
+                    if place[order[i]] >= 0:
+                        here = place[order[i]]
+                        break
+            stopped = False
+            for i in range(k, len(order)):
+                u = order[i]
+                pu = place[u]
+                start = ready if pu < 0 else ready + tt[here][pu]
+                if e[u] > start:
+                    start = e[u]
+                p = partner[u]
+                linked = p >= 0 and (route_of[p] >= 0 or p in new)
+                if linked:
+                    tp = nt.get(p, t[p])
+                    if tp > NEVER:
+                        if kind[u] == SIMULTANEOUS:
+                            bound = tp
+                        elif first[u]:
+                            bound = tp - gmax[u]
+                        else:
+                            bound = tp + gmin[u]
+                        if bound > start:
+                            start = bound
+                if start > lat[u] or start > end:
+                    return False
+                old = nt.get(u, t[u])
+                if start == old and i > last and pu >= 0:
+                    # Nothing after this changes (no raise is waiting further on).
+                    stopped = True
+                    break
+                if start != old:
+                    nt[u] = start
+                    if linked:
+                        tp = nt.get(p, t[p])
+                        if tp > NEVER:
+                            if kind[u] == SIMULTANEOUS:
+                                need = start
+                            elif first[u]:
+                                need = start + gmin[u]
+                            else:
+                                need = start - gmax[u]
+                            if tp < need:
+                                rp = route_of[p] if route_of[p] >= 0 else self._new_route(p, orders)
+                                op = orders[rp] if rp in orders else self.routes[rp]
+                                kp = op.index(p)
+                                marked = dirty.get(rp)
+                                dirty[rp] = (min(marked[0], kp), max(marked[1], kp)) if marked else (kp, kp)
+                ready = start + dur[u]
+                if pu >= 0:
+                    here = pu
+            if not stopped and ready + (tt[here][self.home[r]] if here != self.home[r] else 0) > end:
+                return False
+        return True
+
+    @staticmethod
+    def _new_route(p: int, orders: dict[int, list[int]]) -> int:
+        for r, order in orders.items():
+            if p in order:
+                return r
+        raise AssertionError("a new node is in no route")  # pragma: no cover
+
+    def recompute(self) -> bool:
+        """Earliest starts of the current routes from scratch (after removals)."""
+        placed = [u for route in self.routes for u in route]
+        nt = dict.fromkeys(placed, NEVER)
+        saved = {u: self.t[u] for u in placed}
+        for u in placed:
+            self.t[u] = NEVER
+        dirty = {r: (0, len(route)) for r, route in enumerate(self.routes) if route}
+        if not self._propagate({}, dirty, nt, set()):
+            for u, value in saved.items():
+                self.t[u] = value
+            return False
+        for u, value in nt.items():
+            self.t[u] = value
+        for r, route in enumerate(self.routes):
+            self.travel[r], self.work[r] = self.route_travel(r, route)
+        return True
+
+    # -- insertion --------------------------------------------------------------------
+
+    def _price(self, v: int, orders: dict[int, list[int]], nt: dict[int, int], routes: tuple[int, ...]) -> int:
+        """Added cost of the committed-to-be state: ``nt`` changed starts, ``orders`` new routes."""
+        delta = 0
+        for r, order in orders.items():
+            travel, work = self.route_travel(r, order)
+            delta += self.route_cost(r, travel, work) - self.route_cost(r, self.travel[r], self.work[r])
+        base = self.part_base[v]
+        visit_of, first, t = self.visit_of, self.first, self.t
+        for u, start in nt.items():
+            x = visit_of[u]
+            if x < 0 or not first[u] or x == v:
+                continue
+            delta += self.pref_cost(x, start) - self.pref_cost(x, t[u])
+        if base in nt:
+            delta += self.pref_cost(v, nt[base])
+        elif self.kind[base] == SIMULTANEOUS:  # the second part priced alone (a shortlist)
+            delta += self.pref_cost(v, nt[base + 1])
+        return delta + self.carer_cost(v, routes)
+
+    def _try(
+        self, v: int, places: list[tuple[int, int, int]]
+    ) -> tuple[int, dict[int, int], dict[int, list[int]]] | None:
+        """Put the parts ``(node, route, position)`` in; the added cost, or None if infeasible."""
+        orders: dict[int, list[int]] = {}
+        dirty: dict[int, tuple[int, int]] = {}
+        nt: dict[int, int] = {}
+        for u, r, k in places:
+            order = orders.get(r, self.routes[r])
+            orders[r] = [*order[:k], u, *order[k:]]
+            marked = dirty.get(r)
+            dirty[r] = (min(marked[0], k), max(marked[1], k + 1)) if marked else (k, k)
+            nt[u] = NEVER
+        if not self._propagate(orders, dirty, nt, {u for u, _, _ in places}):
+            return None
+        return self._price(v, orders, nt, tuple(r for _, r, _ in places)), nt, orders
+
+    def _positions(self, u: int, r: int, release: int) -> list[int]:
+        """Positions of route ``r`` where part ``u`` might go, judged on times alone."""
+        route, t, dur, lat = self.routes[r], self.t, self.dur, self.lat
+        tt, place = self.tt[r], self.place
+        latest = self.lat[u]
+        out = []
+        start_floor = max(release, self.s0[r] + tt[self.home[r]][place[u]]) if release > NEVER else self.s0[r]
+        for k in range(len(route) + 1):
+            if k > 0:
+                prev = route[k - 1]
+                if t[prev] + dur[prev] > latest:
+                    break
+            if k < len(route):
+                nxt = route[k]
+                if lat[nxt] < start_floor + dur[u]:
+                    continue
+            out.append(k)
+        return out
+
+    def _single_options(self, v: int, u: int, limit: int | None) -> list[tuple[int, int, int]]:
+        """(cost, route, position) of part ``u`` alone, cheapest first (``limit`` of them)."""
+        found: list[tuple[int, int, int]] = []
+        for r in self.allowed[u]:
+            for k in self._positions(u, r, self.e[u]):
+                priced = self._try(v, [(u, r, k)])
+                if priced is not None:
+                    found.append((priced[0], r, k))
+        found.sort()
+        return found if limit is None else found[:limit]
+
+    def best_insertion(
+        self, v: int, rng: random.Random | None = None, noise: float = 0.0
+    ) -> tuple[int, dict[int, int], dict[int, list[int]], list[tuple[int, int, int]]] | None:
+        parts = self.parts(v)
+        best: tuple[int, dict[int, int], dict[int, list[int]], list[tuple[int, int, int]]] | None = None
+        best_key = math.inf
+
+        def consider(places: list[tuple[int, int, int]]) -> None:
+            nonlocal best, best_key
+            priced = self._try(v, places)
+            if priced is None:
+                return
+            key = priced[0] * (1 + noise * rng.random()) if noise and rng is not None else priced[0]
+            if key < best_key:
+                best_key = key
+                best = (priced[0], priced[1], priced[2], places)
+
+        if len(parts) == 1:
+            u = parts[0]
+            for r in self.allowed[u]:
+                floor = self.carer_cost(v, (r,))
+                if floor >= best_key:
+                    continue
+                for k in self._positions(u, r, self.e[u]):
+                    consider([(u, r, k)])
+            return best
+        a, b = parts
+        for width in (PAIR_CANDIDATES, PAIR_CANDIDATES_WIDE):
+            options_a = self._single_options(v, a, width)
+            options_b = self._single_options(v, b, width)
+            for _, ra, ka in options_a:
+                for _, rb, kb in options_b:
+                    if ra != rb:
+                        consider([(a, ra, ka), (b, rb, kb)])
+            if best is not None or (len(options_a) < width and len(options_b) < width):
+                break
+        return best
+
+    def commit(
+        self, v: int, found: tuple[int, dict[int, int], dict[int, list[int]], list[tuple[int, int, int]]]
+    ) -> None:
+        _, nt, orders, places = found
+        for r, order in orders.items():
+            self.routes[r] = order
+            self.travel[r], self.work[r] = self.route_travel(r, order)
+        for u, r, _ in places:
+            self.route_of[u] = r
+        for u, start in nt.items():
+            self.t[u] = start
+        self.placed_visits += 1
+
+    def insert(self, v: int, rng: random.Random | None = None, noise: float = 0.0) -> bool:
+        """Place visit ``v`` at its cheapest feasible place; early (from the acceptable
+        window's opening) only when it fits nowhere from the preferred one."""
+        found = self.best_insertion(v, rng, noise)
+        if found is None:
+            low = self.needs[v].acceptable[0]
+            if low < self.release[v]:
+                self._set_release(v, low)
+                found = self.best_insertion(v, rng, noise)
+                if found is None:
+                    self._set_release(v, self.release[v])
+        if found is None:
+            return False
+        self.commit(v, found)
+        return True
+
+    def _set_release(self, v: int, release: int) -> None:
+        for u in self.parts(v):
+            if self.e[u] > NEVER:
+                self.e[u] = release
+
+    def remove(self, visits: set[int]) -> None:
+        nodes = {u for v in visits for u in self.parts(v) if self.route_of[u] >= 0}
+        if not nodes:
+            return
+        for r, route in enumerate(self.routes):
+            if any(u in nodes for u in route):
+                self.routes[r] = [u for u in route if u not in nodes]
+        for u in nodes:
+            self.route_of[u] = -1
+            self.t[u] = NEVER
+        for v in visits:
+            if self.placed_visits and any(u in nodes for u in self.parts(v)):
+                self.placed_visits -= 1
+            self._set_release(v, self.release[v])
+        ok = self.recompute()
+        assert ok, "taking visits out cannot make a day infeasible"
+
+    # -- state ------------------------------------------------------------------------
+
+    def save(self) -> tuple:
+        return ([list(r) for r in self.routes], list(self.t), list(self.route_of), list(self.e), self.placed_visits)
+
+    def restore(self, state: tuple) -> None:
+        routes, t, route_of, e, placed = state
+        self.routes = [list(r) for r in routes]
+        self.t, self.route_of, self.e, self.placed_visits = list(t), list(route_of), list(e), placed
+        for r, route in enumerate(self.routes):
+            self.travel[r], self.work[r] = self.route_travel(r, route)
+
+
+# -- the search -----------------------------------------------------------------------
+
+
+def _tightness(search: CareSearch, v: int) -> tuple:
+    need = search.needs[v]
+    low, high = need.acceptable
+    return (need.carers_needed < 2, high - low, len(search.allowed[search.part_base[v]]), need.preferred[0], v)
+
+
+def _repair(search: CareSearch, visits: list[int], rng: random.Random | None, noise: float) -> None:
+    for v in visits:
+        if not search.placed(v):
+            search.insert(v, rng, noise)
+
+
+def _random_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
+    placed = [v for v in range(search.n_visits) if search.placed(v)]
+    return set(rng.sample(placed, min(q, len(placed))))
+
+
+def _worst_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
+    """The visits costing most: outside the preferred window, away from the usual carer, long detours."""
+    scores = []
+    for v in range(search.n_visits):
+        if not search.placed(v):
+            continue
+        cost = search.visit_cost(v)
+        for u in search.parts(v):
+            r = search.route_of[u]
+            route = search.routes[r]
+            i = route.index(u)
+            tt, place, home = search.tt[r], search.place, search.home[r]
+            before = next((place[x] for x in reversed(route[:i]) if place[x] >= 0), home)
+            after = next((place[x] for x in route[i + 1 :] if place[x] >= 0), home)
+            here = place[u]
+            cost += (tt[before][here] + tt[here][after] - tt[before][after]) * search.w_travel
+        scores.append((cost, v))
+    scores.sort(reverse=True)
+    chosen: set[int] = set()
+    while len(chosen) < q and scores:
+        pick = int(len(scores) * rng.random() ** 4)
+        chosen.add(scores.pop(pick)[1])
+    return chosen
+
+
+def _related_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
+    """Visits near a random one in place and time (Shaw removal)."""
+    placed = [v for v in range(search.n_visits) if search.placed(v)]
+    if not placed:
+        return set()
+    seed = rng.choice(placed)
+    tt = search.tt[0]
+    here, when = search.needs[seed].place, search.needs[seed].preferred[0]
+    related = sorted(
+        placed, key=lambda v: tt[here][search.needs[v].place] + 0.5 * abs(search.needs[v].preferred[0] - when)
+    )
+    chosen: set[int] = set()
+    for v in related:
+        if len(chosen) >= q:
+            break
+        if rng.random() < 0.8:
+            chosen.add(v)
+    return chosen
+
+
+def _route_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
+    """All the visits of one or two carers: lets the search rebuild whole days."""
+    busy = [r for r, route in enumerate(search.routes) if any(search.visit_of[u] >= 0 for u in route)]
+    chosen: set[int] = set()
+    for r in rng.sample(busy, min(len(busy), 2)):
+        chosen |= {search.visit_of[u] for u in search.routes[r] if search.visit_of[u] >= 0}
+        if len(chosen) >= q:
+            break
+    return chosen
+
+
+def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
+    """A visit away from its usual carer or its preferred window, with what stands in the
+    way on the carers who could do it better around that time."""
+    unhappy = [
+        v
+        for v in range(search.n_visits)
+        if search.placed(v) and search.visit_cost(v) >= min(search.w_usual, search.w_pref_carer or search.w_usual)
+    ]
+    if not unhappy:
+        return _related_removal(search, q, rng)
+    v = rng.choice(unhappy)
+    chosen = {v}
+    low, high = search.needs[v].acceptable
+    duration = search.needs[v].duration
+    wanted = (
+        search.usual[v] if search.usual[v] and not any(r in search.usual[v] for r in search.visit_routes(v)) else None
+    )
+    routes = list(wanted) if wanted else [r for r in search.allowed[search.part_base[v]]]
+    rng.shuffle(routes)
+    for r in routes[:3]:
+        for u in search.routes[r]:
+            x = search.visit_of[u]
+            if x >= 0 and search.t[u] < high + duration + 60 and search.t[u] + search.dur[u] > low - 60:
+                chosen.add(x)
+        if len(chosen) >= q:
+            break
+    return chosen
+
+
+DESTROY = (_random_removal, _worst_removal, _related_removal, _route_removal, _customer_removal, _customer_removal)
+
+
+def solve_care(
+    problem: CareProblem,
+    *,
+    seed: int = 0,
+    time_limit: float = 10.0,
+    iterations: int | None = None,
+    progress: Progress | None = None,
+    clock: Literal["wall", "cpu"] = "wall",
+) -> CarePlan:
+    """Plan the day. ``iterations`` bounds the search by work (the same plan for the same
+    seed on any machine); otherwise ``time_limit`` seconds of ``clock`` time."""
+    from steward.scheduling.care_diagnose import diagnose
+
+    tick = time.process_time if clock == "cpu" else time.perf_counter
+    started = tick()
+    reporter = _Reporter(progress)
+    reporter(0, "Building a first plan", force=True)
+    search = CareSearch(problem)
+    rng = random.Random(seed)  # noqa: S311 - a search, not a secret
+    if search.ok:
+        order = sorted(range(search.n_visits), key=lambda v: _tightness(search, v))
+        _repair(search, order, None, 0.0)
+        reporter(5, f"First plan: {search.placed_visits} of {search.n_visits} visits placed", force=True)
+        _improve(search, rng, started, tick, time_limit, iterations, reporter)
+    plan = build_plan(search, diagnose)
+    reporter(100, f"Done: {plan.metrics.get('placed', 0):.0f} of {len(problem.visits)} visits placed", force=True)
+    return plan
+
+
+class _Reporter:
+    """Calls the progress callback at most a few times a second (wall clock)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.last = -math.inf
+
+    def __call__(self, percent: int, message: str, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.perf_counter()
+        if force or now - self.last >= 0.5:
+            self.last = now
+            self.progress(max(0, min(100, percent)), message)
+
+
+def _improve(
+    search: CareSearch,
+    rng: random.Random,
+    started: float,
+    tick: Callable[[], float],
+    time_limit: float,
+    iterations: int | None,
+    reporter: _Reporter,
+) -> None:
+    if search.n_visits == 0 or iterations == 0:
+        return
+    current = best_cost = search.cost()
+    best_state = search.save()
+    temperature0 = 30 * search.w_travel
+    done = 0
+    while True:
+        elapsed = tick() - started
+        share = done / iterations if iterations is not None else (elapsed / time_limit if time_limit > 0 else 1.0)
+        if share >= 1.0:
+            break
+        done += 1
+        reporter(5 + int(94 * share), f"Improving: {search.placed_visits} of {search.n_visits} visits placed")
+        temperature = temperature0 * (1 - share) ** 2 + 1e-9
+        q = rng.randint(2, max(3, min(30, search.n_visits // 5)))
+        destroy = DESTROY[rng.randrange(len(DESTROY))]
+        saved = search.save()
+        removed = destroy(search, q, rng)
+        search.remove(removed)
+        order = sorted(removed | {v for v in range(search.n_visits) if not search.placed(v)})
+        how = rng.randrange(3)
+        if how == 0:
+            rng.shuffle(order)
+        elif how == 1:
+            order.sort(key=lambda v: _tightness(search, v))
+        else:
+            order.sort(key=lambda v: (search.needs[v].carers_needed < 2, search.needs[v].preferred[0]))
+        noise = 0.05 if rng.random() < 0.2 else 0.0
+        _repair(search, order, rng, noise)
+        cost = search.cost()
+        if cost <= current or rng.random() < math.exp(-(cost - current) / temperature):
+            current = cost
+            if cost < best_cost:
+                best_cost, best_state = cost, search.save()
+        else:
+            search.restore(saved)
+    search.restore(best_state)
+
+
+def build_plan(search: CareSearch, diagnose: Callable[[CareSearch, int], tuple[Unplaced, str]]) -> CarePlan:
+    """The plan as plain data: parts with travel, routes with break, travel and overtime."""
+    from steward.scheduling.care_check import plan_metrics
+
+    problem = search.problem
+    carers = problem.carers
+    travel_before: dict[int, int] = {}
+    routes = []
+    for r, route in enumerate(search.routes):
+        tt, here = search.tt[r], search.home[r]
+        keys = []
+        for u in route:
+            p = search.place[u]
+            if p < 0:
+                continue
+            travel_before[u] = tt[here][p]
+            here = p
+            keys.append(problem.visits[search.visit_of[u]].key)
+        b = search.break_node[r]
+        routes.append(
+            CarerRoute(
+                carer=carers[r].id,
+                visits=tuple(keys),
+                break_start=search.t[b] if b >= 0 and search.route_of[b] >= 0 else None,
+                travel_minutes=search.travel[r],
+                overtime_minutes=search.overtime(r),
+            )
+        )
+    visits = []
+    for v, need in enumerate(problem.visits):
+        if search.placed(v):
+            parts = tuple(
+                Part(carer=carers[search.route_of[u]].id, start=search.t[u], travel_before=travel_before[u])
+                for u in search.parts(v)
+            )
+            visits.append(PlannedVisit(key=need.key, parts=parts))
+        else:
+            reason, detail = diagnose(search, v)
+            visits.append(PlannedVisit(key=need.key, unplaced=reason, unplaced_detail=detail))
+    plan = CarePlan(visits=tuple(visits), routes=tuple(routes), objective=search.cost())
+    metrics = plan_metrics(problem, plan).totals()
+    return CarePlan(visits=plan.visits, routes=plan.routes, objective=plan.objective, metrics=metrics)
