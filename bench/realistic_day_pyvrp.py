@@ -21,7 +21,6 @@ Knobs (environment):
 
 from __future__ import annotations
 
-import inspect
 import os
 import random
 import sys
@@ -29,7 +28,8 @@ import time
 from collections.abc import Callable
 
 from steward.scheduling.care_problem import CarePlan, CareProblem, CarerDay, Sync, VisitNeed
-from steward.scheduling.care_pyvrp import plan_metrics, solve_care_pyvrp
+from steward.scheduling.care_check import check_care_plan, plan_metrics
+from steward.scheduling.care_pyvrp import solve_care_pyvrp
 
 
 def small_day(seed: int, carers: int = 5, visits: int = 30, pairs: int = 2) -> CareProblem:
@@ -85,23 +85,8 @@ def _engines() -> dict[str, Callable[[CareProblem, int, float], CarePlan]]:
         from steward.scheduling.care_solver import solve_care
     except ImportError:
         return engines
-    takes_clock = "clock" in inspect.signature(solve_care).parameters
-
-    def lns(p: CareProblem, seed: int, limit: float) -> CarePlan:
-        if takes_clock:
-            return solve_care(p, seed=seed, time_limit=limit, clock="cpu")  # type: ignore[call-arg]
-        return solve_care(p, seed=seed, time_limit=limit)
-
-    engines["lns"] = lns
+    engines["lns"] = lambda p, seed, limit: solve_care(p, seed=seed, time_limit=limit, clock="cpu")
     return engines
-
-
-def _check(problem: CareProblem, plan: CarePlan) -> list[str] | None:
-    try:
-        from steward.scheduling.care_check import check_care_plan
-    except ImportError:
-        return None
-    return check_care_plan(problem, plan)
 
 
 def main() -> int:
@@ -123,7 +108,7 @@ def main() -> int:
         days += [(f"small {seed}", small_day(seed)) for seed in range(small)]
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores, shared: measured under load)")
     header = (
-        "| day | carers | visits | engine | limit s | in preferred % | minutes outside | continuity % "
+        "| day | carers | visits | engine | limit s | in preferred % (of all) | minutes outside | continuity % "
         "| travel min | overtime min | unplaced | valid | wall s | cpu s | load |"
     )
     print(header)
@@ -134,13 +119,13 @@ def main() -> int:
                 wall, cpu = time.perf_counter(), time.process_time()
                 plan = solve(problem, 0, limit)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                problems = _check(problem, plan)
-                valid = "?" if problems is None else ("yes" if not problems else f"NO ({len(problems)})")
-                m, _objective = plan_metrics(problem, list(plan.visits), list(plan.routes))
+                problems = check_care_plan(problem, plan)
+                valid = "yes" if not problems else f"NO ({len(problems)})"
+                m = plan_metrics(problem, plan)
                 print(
                     f"| {name} | {len(problem.carers)} | {len(problem.visits)} | {engine} | {limit:g} "
-                    f"| {m['in_preferred_pct']:.1f} | {m['minutes_outside']:.0f} | {m['continuity_pct']:.1f} "
-                    f"| {m['travel_minutes']:.0f} | {m['overtime_minutes']:.0f} | {m['unplaced']:.0f} | {valid} "
+                    f"| {m.pct_in_preferred:.1f} | {m.minutes_outside} | {m.continuity_pct:.1f} "
+                    f"| {m.travel_minutes} | {m.overtime_minutes} | {m.unplaced} | {valid} "
                     f"| {wall:.1f} | {cpu:.1f} | {os.getloadavg()[0]:.1f} |",
                     flush=True,
                 )
