@@ -137,13 +137,16 @@ def solve_care_pyvrp(
     to_place = [v for v in problem.visits if v.key in eligible]
     pairs = [v for v in to_place if v.carers_needed >= 2]
 
+    def elapsed() -> float:
+        return time.process_time() - started_cpu if clock == "cpu" else time.perf_counter() - started
+
     def stop_after(seconds: float) -> object:
         return CpuTime(seconds) if clock == "cpu" else MaxRuntime(seconds)
 
     params = pyvrp.SolveParams(
         penalty=pyvrp.PenaltyParams(min_penalty=1.0, max_penalty=float(100 * max(1, w.minute_outside // scale)))
     )
-    phase_one = time_limit * (0.55 if pairs else 1.0)
+    phase_one = time_limit * (0.4 if pairs else 1.0)
     encoded = _encode(problem, to_place, eligible, {}, scale)
     result = pyvrp.solve(
         encoded.data,  # type: ignore[arg-type]
@@ -156,24 +159,42 @@ def solve_care_pyvrp(
     if progress is not None:
         progress(50 if pairs else 90, "phase one")
     routes = _routes_of(encoded, result.best)
-    if pairs:
-        fixed = _pair_starts(problem, pairs, routes, encoded)
-        encoded2 = _encode(problem, to_place, eligible, fixed, scale)
-        initial = _carry_over(encoded, encoded2, result.best)
-        remaining = max(
-            0.5, time_limit - (time.process_time() - started_cpu if clock == "cpu" else time.perf_counter() - started)
-        )
-        result2 = pyvrp.solve(
-            encoded2.data,  # type: ignore[arg-type]
-            stop=stop_after(remaining),  # type: ignore[arg-type]
-            seed=seed,
-            collect_stats=False,
-            display=False,
-            params=params,
-            initial_solution=initial,
-        )
-        encoded, routes = encoded2, _routes_of(encoded2, result2.best)
-    plan = _finish(problem, by_key, routes, unplaced, eligible)
+    if not pairs:
+        plan = _finish(problem, by_key, routes, dict(unplaced), eligible)
+    else:
+        # Phase two, in rounds: pairs fixed at a start each; after a round, a pair left
+        # out or outside its preferred window tries its next candidate start.
+        candidates = _pair_candidates(pairs, routes)
+        choice = dict.fromkeys(candidates, 0)
+        best: tuple[tuple[int, int], CarePlan, object, _Encoded] | None = None
+        solution, previous = result.best, encoded
+        while True:
+            fixed = {key: (candidates[key][choice[key]], by_key[key].gap) for key in candidates}
+            encoded2 = _encode(problem, to_place, eligible, fixed, scale)
+            initial = _carry_over(previous, encoded2, solution)
+            left = time_limit - elapsed()
+            result2 = pyvrp.solve(
+                encoded2.data,  # type: ignore[arg-type]
+                stop=stop_after(max(0.2, min(left, time_limit * 0.15))),  # type: ignore[arg-type]
+                seed=seed,
+                collect_stats=False,
+                display=False,
+                params=params,
+                initial_solution=initial,
+            )
+            trial = _finish(problem, by_key, _routes_of(encoded2, result2.best), dict(unplaced), eligible)
+            score = (int(trial.metrics["unplaced"]), trial.objective)
+            if best is None or score < best[0]:
+                best = (score, trial, result2.best, encoded2)
+            solution, previous = best[2], best[3]
+            for pv in best[1].visits:
+                if pv.key in candidates:
+                    need = by_key[pv.key]
+                    if not pv.parts or _minutes_outside(need, pv.parts[0].start):
+                        choice[pv.key] = (choice[pv.key] + 1) % len(candidates[pv.key])
+            if time_limit - elapsed() < time_limit * 0.05:
+                break
+        plan = best[1]
     metrics = dict(plan.metrics)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     metrics["cpu_seconds"] = round(time.process_time() - started_cpu, 2)
@@ -423,32 +444,35 @@ def _client_visits(solution: object) -> list[list[int]]:
     return [[a.idx for a in r.schedule() if a.is_client()] for r in solution.routes()]  # type: ignore[attr-defined]
 
 
-def _pair_starts(
-    problem: CareProblem, pairs: list[VisitNeed], routes: _Routes, encoded: _Encoded
-) -> dict[str, tuple[int, tuple[int, int]]]:
-    """The start each double-handed visit gets, read off phase one's plan."""
-    seen: dict[str, list[tuple[int, int, int]]] = {}
-    for carer, items in routes.items():
+def _pair_candidates(pairs: list[VisitNeed], routes: _Routes) -> dict[str, list[int]]:
+    """Starts to try for each double-handed visit, best guess first.
+
+    The guess is read off phase one's plan (where the parts landed, pulled into the
+    preferred window), then the preferred window's start, middle and end.
+    """
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for items in routes.values():
         for kind, key, part, _lo, _hi, start in items:
             if kind == "visit":
-                seen.setdefault(key, []).append((part, carer, start))
-    fixed: dict[str, tuple[int, tuple[int, int]]] = {}
+                seen.setdefault(key, []).append((part, start))
+    out: dict[str, list[int]] = {}
     for visit in pairs:
         a0, a1 = visit.acceptable
         p0, p1 = visit.preferred
         got = seen.get(visit.key, [])
         if visit.sync == Sync.SIMULTANEOUS:
-            starts = [s for _p, _c, s in got]
-            start = max(starts) if starts else max(p0, a0)
+            starts = [s for _p, s in got]
         else:
-            firsts = [s for p, _c, s in got if p == 0]
-            start = firsts[0] if firsts else max(p0, a0)
-        if start < p0:
-            start = p0
-        start = min(max(start, a0), a1)
-        del p1
-        fixed[visit.key] = (start, visit.gap)
-    return fixed
+            starts = [s for p, s in got if p == 0]
+        guess = max(starts) if starts else p0
+        tries = [min(max(guess, p0), p1), p0, (p0 + p1) // 2, p1, guess]
+        clipped = []
+        for t in tries:
+            t = min(max(t, a0), a1)
+            if t not in clipped:
+                clipped.append(t)
+        out[visit.key] = clipped
+    return out
 
 
 def _carry_over(old: _Encoded, new: _Encoded, solution: object) -> object:
@@ -578,7 +602,7 @@ def _finish(
                     it.lo, it.hi = by_key[it.key].acceptable
             has_visits = any(it.kind == "visit" for it in items)
             items = [it for it in items if it.kind == "visit" or has_visits]
-            starts, bad = _time_route(problem, carer, items)
+            starts, items, bad = _best_timing(problem, carer, items)
             if starts is None:
                 starts, items, bad_key = _repair(problem, carer, items, bad)
                 if bad_key is not None:
@@ -638,6 +662,40 @@ def _finish(
             planned.append(PlannedVisit(key=visit.key, unplaced=reason, unplaced_detail=detail))
     metrics, objective = plan_metrics(problem, planned, carer_routes)
     return CarePlan(visits=tuple(planned), routes=tuple(carer_routes), objective=objective, metrics=metrics)
+
+
+def _route_cost(problem: CareProblem, items: list[_Item], starts: list[int]) -> int:
+    w = problem.weights
+    cost = 0
+    for it, s in zip(items, starts, strict=True):
+        if it.kind == "visit":
+            m = max(0, it.preferred[0] - s, s - it.preferred[1])
+            cost += w.minute_outside * m + (w.visit_outside if m else 0)
+    return cost
+
+
+def _best_timing(
+    problem: CareProblem, carer: CarerDay, items: list[_Item]
+) -> tuple[list[int] | None, list[_Item], int]:
+    """Time the route with its break in the gap where the visits fare best (the solver saw no travel around it)."""
+    starts, bad = _time_route(problem, carer, items)
+    brk = [it for it in items if it.kind == "break"]
+    if not brk:
+        return starts, items, bad
+    visits = [it for it in items if it.kind == "visit"]
+    best: tuple[int, list[int], list[_Item]] | None = None
+    if starts is not None:
+        best = (_route_cost(problem, items, starts), starts, items)
+    for pos in range(len(visits) + 1):
+        trial = visits[:pos] + brk + visits[pos:]
+        got, _ = _time_route(problem, carer, trial)
+        if got is not None:
+            cost = _route_cost(problem, trial, got)
+            if best is None or cost < best[0]:
+                best = (cost, got, trial)
+    if best is None:
+        return None, items, bad
+    return best[1], best[2], -1
 
 
 def _repair(
