@@ -256,6 +256,9 @@ class CareSearch:
             order = orders[r] if r in orders else self.routes[r]
             tt = self.tt[r]
             end = self.s1[r]
+            home = self.home[r]
+            if k > 0 and place[order[k - 1]] < 0:
+                k -= 1  # the break before depends on where the carer goes next
             if k == 0:
                 here, ready = self.home[r], self.s0[r]
             else:
@@ -270,9 +273,21 @@ class CareSearch:
             for i in range(k, len(order)):
                 u = order[i]
                 pu = place[u]
-                start = ready if pu < 0 else ready + tt[here][pu]
-                if e[u] > start:
-                    start = e[u]
+                if pu < 0:
+                    # A break: travel to the next place first when the break can still
+                    # start in time after it, else take it here and travel after.
+                    nxt = place[order[i + 1]] if i + 1 < len(order) else home
+                    start = ready + tt[here][nxt]
+                    if e[u] > start:
+                        start = e[u]
+                    if start <= lat[u]:
+                        here = nxt
+                    else:
+                        start = ready if ready > e[u] else e[u]
+                else:
+                    start = ready + tt[here][pu]
+                    if e[u] > start:
+                        start = e[u]
                 p = partner[u]
                 linked = p >= 0 and (route_of[p] >= 0 or p in new)
                 if linked:
@@ -313,7 +328,7 @@ class CareSearch:
                 ready = start + dur[u]
                 if pu >= 0:
                     here = pu
-            if not stopped and ready + (tt[here][self.home[r]] if here != self.home[r] else 0) > end:
+            if not stopped and ready + (tt[here][home] if here != home else 0) > end:
                 return False
         return True
 
@@ -482,10 +497,12 @@ class CareSearch:
             if self.e[u] > NEVER:
                 self.e[u] = release
 
-    def remove(self, visits: set[int]) -> None:
+    def remove(self, visits: set[int]) -> bool:
+        """Take visits out; False (state to be restored by the caller) in the rare case
+        where that makes the day infeasible: a break taken nearer home can delay what follows."""
         nodes = {u for v in visits for u in self.parts(v) if self.route_of[u] >= 0}
         if not nodes:
-            return
+            return True
         for r, route in enumerate(self.routes):
             if any(u in nodes for u in route):
                 self.routes[r] = [u for u in route if u not in nodes]
@@ -496,8 +513,7 @@ class CareSearch:
             if self.placed_visits and any(u in nodes for u in self.parts(v)):
                 self.placed_visits -= 1
             self._set_release(v, self.release[v])
-        ok = self.recompute()
-        assert ok, "taking visits out cannot make a day infeasible"
+        return self.recompute()
 
     # -- state ------------------------------------------------------------------------
 
@@ -692,7 +708,9 @@ def _improve(
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
         removed = destroy(search, q, rng)
-        search.remove(removed)
+        if not search.remove(removed):
+            search.restore(saved)
+            continue
         order = sorted(removed | {v for v in range(search.n_visits) if not search.placed(v)})
         how = rng.randrange(3)
         if how == 0:
