@@ -144,7 +144,9 @@ def solve_care_pyvrp(
         return CpuTime(seconds) if clock == "cpu" else MaxRuntime(seconds)
 
     params = pyvrp.SolveParams(
-        penalty=pyvrp.PenaltyParams(min_penalty=1.0, max_penalty=float(100 * max(1, w.minute_outside // scale)))
+        # A minute of time warp may cost up to leaving a visit out, so the search does
+        # not settle on late arrivals where it should drop a visit.
+        penalty=pyvrp.PenaltyParams(min_penalty=1.0, max_penalty=float(_leave_out(problem, to_place, scale)))
     )
     phase_one = time_limit * (0.4 if pairs else 1.0)
     encoded = _encode(problem, to_place, eligible, {}, scale)
@@ -262,8 +264,7 @@ def _encode(
     w = problem.weights
     carers = problem.carers
     index_of = {c.id: i for i, c in enumerate(carers)}
-    worst_band = max((b[2] for v in visits for b in _bands(v)), default=0)
-    leave_out = (w.visit_outside + w.minute_outside * (worst_band + 60)) // scale * 10
+    leave_out = _leave_out(problem, visits, scale)
     prohibit = leave_out * 100
 
     # Locations: each carer's depot, then one per (place, who may come, who usually comes),
@@ -416,6 +417,15 @@ def _encode(
     )
     del index_of
     return _Encoded(data=data, client_of=client_of, carer_of_type=[c.id for c in carers])
+
+
+def _leave_out(problem: CareProblem, visits: list[VisitNeed], scale: int) -> int:
+    """The price of leaving a visit out: twice the dearest way of placing one."""
+    w = problem.weights
+    worst = max(
+        (max(0, v.preferred[0] - v.acceptable[0], v.acceptable[1] - v.preferred[1]) for v in visits), default=0
+    )
+    return 2 * (w.visit_outside + w.minute_outside * worst) // scale + 1000
 
 
 def _minutes_outside(visit: VisitNeed, start: int) -> int:
@@ -602,6 +612,11 @@ def _finish(
                     it.lo, it.hi = by_key[it.key].acceptable
             has_visits = any(it.kind == "visit" for it in items)
             items = [it for it in items if it.kind == "visit" or has_visits]
+            if has_visits and carer.break_minutes > 0 and not any(it.kind == "break" for it in items):
+                # The solver left the break out: it goes wherever it fits.
+                be = carer.break_earliest if carer.break_earliest is not None else carer.shift_start
+                bl = carer.break_latest if carer.break_latest is not None else carer.shift_end - carer.break_minutes
+                items.append(_Item("break", str(carer.id), 0, -1, carer.break_minutes, be, bl))
             starts, items, bad = _best_timing(problem, carer, items)
             if starts is None:
                 starts, items, bad_key = _repair(problem, carer, items, bad)
