@@ -59,6 +59,11 @@ from steward.scheduling.care_problem import (
 
 # Bands of the acceptable window outside the preferred one, in minutes from its nearest edge.
 BAND_EDGES = (15, 30, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
+NEIGHBOURS = 250
+# The break has no place, so the solver sees no travel around it; it is lengthened by
+# this percentile of the carer's travel between visits so the day still fits once the
+# real travel is put back.
+BREAK_TRAVEL_PERCENTILE = 25
 # Where in its band a copy is priced: 0 at the nearest minute, 1 at the farthest.
 BAND_PRICE_AT = 0.0
 
@@ -108,6 +113,7 @@ def solve_care_pyvrp(
 ) -> CarePlan:
     """Plan the day with PyVRP inside ``time_limit`` seconds (processor time by default)."""
     import pyvrp
+    from pyvrp.search import NeighbourhoodParams
     from pyvrp.stop import MaxRuntime
 
     started = time.perf_counter()
@@ -146,7 +152,11 @@ def solve_care_pyvrp(
     params = pyvrp.SolveParams(
         # A minute of time warp may cost up to leaving a visit out, so the search does
         # not settle on late arrivals where it should drop a visit.
-        penalty=pyvrp.PenaltyParams(min_penalty=1.0, max_penalty=float(_leave_out(problem, to_place, scale)))
+        penalty=pyvrp.PenaltyParams(min_penalty=1.0, max_penalty=float(_leave_out(problem, to_place, scale))),
+        # Each visit is several copies at one place, so the default 50 nearest neighbours
+        # see only a handful of other visits: measured on the realistic day, 250 leaves
+        # far fewer visits out (19 against 46 in 8 s).
+        neighbourhood=NeighbourhoodParams(num_neighbours=NEIGHBOURS),
     )
     phase_one = time_limit * (0.4 if pairs else 1.0)
     encoded = _encode(problem, to_place, eligible, {}, scale)
@@ -332,8 +342,12 @@ def _encode(
             groups.append(pyvrp.ClientGroup(members, required=False))
 
     break_loc: dict[int, int] = {}
+    visit_places = sorted({v.place for v in visits})
     for c in carers:
         if c.break_minutes > 0:
+            legs = np.asarray(_travel(problem, c), dtype=np.int64)[np.ix_(visit_places, visit_places)]
+            legs = legs[legs > 0]
+            allowance = int(np.percentile(legs, BREAK_TRAVEL_PERCENTILE)) if legs.size else 0
             loc = len(places)
             places.append(-1)
             loc_sig.append(((c.id,), (), ()))
@@ -343,11 +357,11 @@ def _encode(
             clients.append(
                 pyvrp.Client(
                     location=loc,
-                    service_duration=c.break_minutes,
+                    service_duration=c.break_minutes + allowance,
                     tw_early=be,
                     tw_late=bl,
-                    prize=leave_out * 3,
-                    required=False,
+                    # Required: a break is not traded for visits (it always fits an empty day).
+                    required=True,
                 )
             )
             client_of.append(("break", str(c.id), 0, be, bl))
