@@ -27,8 +27,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from steward.scheduling.care_problem import CarePlan, CareProblem, CarerDay, Sync, VisitNeed
 from steward.scheduling.care_check import check_care_plan, plan_metrics
+from steward.scheduling.care_problem import CarePlan, CareProblem, CarerDay, Sync, VisitNeed
 from steward.scheduling.care_pyvrp import solve_care_pyvrp
 
 

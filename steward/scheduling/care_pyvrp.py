@@ -60,6 +60,9 @@ from steward.scheduling.care_problem import (
 # Bands of the acceptable window outside the preferred one, in minutes from its nearest edge.
 BAND_EDGES = (15, 30, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
 NEIGHBOURS = 250
+# Minutes a double-handed visit's parts may drift from the start tried for it in the
+# solver; they are then set to start together (or at their gap) exactly.
+PAIR_SLACK = 20
 # The break has no place, so the solver sees no travel around it; it is lengthened by
 # this percentile of the carer's travel between visits so the day still fits once the
 # real travel is put back.
@@ -130,7 +133,6 @@ def solve_care_pyvrp(
             w.overtime_minute,
         ],
     )
-    carers = problem.carers
     by_key = {v.key: v for v in problem.visits}
     unplaced: dict[str, tuple[Unplaced, str]] = {}
     eligible: dict[str, list[int]] = {}
@@ -192,13 +194,13 @@ def solve_care_pyvrp(
                 collect_stats=False,
                 display=False,
                 params=params,
-                initial_solution=initial,
+                initial_solution=initial,  # type: ignore[arg-type]
             )
             trial = _finish(problem, by_key, _routes_of(encoded2, result2.best), dict(unplaced), eligible)
             score = (int(trial.metrics["unplaced"]), trial.objective)
             if best is None or score < best[0]:
                 best = (score, trial, result2.best, encoded2)
-            solution, previous = best[2], best[3]
+            solution, previous = best[2], best[3]  # type: ignore[assignment]
             for pv in best[1].visits:
                 if pv.key in candidates:
                     need = by_key[pv.key]
@@ -305,9 +307,11 @@ def _encode(
         for part in range(parts):
             if visit.key in fixed:
                 start, gap = fixed[visit.key]
-                lo, hi = (
-                    (start, start) if part == 0 or visit.sync == Sync.SIMULTANEOUS else (start + gap[0], start + gap[1])
-                )
+                # A little slack for the solver; the two parts are synchronised exactly afterwards.
+                if part == 0 or visit.sync == Sync.SIMULTANEOUS:
+                    lo, hi = start, min(start + PAIR_SLACK, visit.acceptable[1])
+                else:
+                    lo, hi = start + gap[0], min(start + PAIR_SLACK, visit.acceptable[1]) + gap[1]
                 minutes = _minutes_outside(visit, start)
                 cost = (w.minute_outside * minutes + (w.visit_outside if minutes else 0)) // scale
                 clients.append(
@@ -436,9 +440,7 @@ def _encode(
 def _leave_out(problem: CareProblem, visits: list[VisitNeed], scale: int) -> int:
     """The price of leaving a visit out: twice the dearest way of placing one."""
     w = problem.weights
-    worst = max(
-        (max(0, v.preferred[0] - v.acceptable[0], v.acceptable[1] - v.preferred[1]) for v in visits), default=0
-    )
+    worst = max((max(0, v.preferred[0] - v.acceptable[0], v.acceptable[1] - v.preferred[1]) for v in visits), default=0)
     return 2 * (w.visit_outside + w.minute_outside * worst) // scale + 1000
 
 
@@ -484,10 +486,8 @@ def _pair_candidates(pairs: list[VisitNeed], routes: _Routes) -> dict[str, list[
         a0, a1 = visit.acceptable
         p0, p1 = visit.preferred
         got = seen.get(visit.key, [])
-        if visit.sync == Sync.SIMULTANEOUS:
-            starts = [s for _p, s in got]
-        else:
-            starts = [s for p, s in got if p == 0]
+        # Simultaneous: the later part's start; sequential: the first part's.
+        starts = [s for p, s in got if visit.sync == Sync.SIMULTANEOUS or p == 0]
         guess = max(starts) if starts else p0
         tries = [min(max(guess, p0), p1), p0, (p0 + p1) // 2, p1, guess]
         clipped = []
@@ -504,7 +504,7 @@ def _carry_over(old: _Encoded, new: _Encoded, solution: object) -> object:
     import pyvrp
 
     lookup: dict[tuple[str, str, int], list[int]] = {}
-    for i, (kind, key, part, lo, hi) in enumerate(new.client_of):
+    for i, (kind, key, part, _lo, _hi) in enumerate(new.client_of):
         lookup.setdefault((kind, key, part), []).append(i)
     index_new: dict[tuple[str, str, int, int, int], int] = {c: i for i, c in enumerate(new.client_of)}
     routes = []
@@ -527,7 +527,7 @@ def _carry_over(old: _Encoded, new: _Encoded, solution: object) -> object:
         types.append(route.vehicle_type())
     return pyvrp.Solution(
         new.data,  # type: ignore[arg-type]
-        [pyvrp.Route(new.data, seq, vt) for seq, vt in zip(routes, types, strict=True)],  # type: ignore[arg-type]
+        [pyvrp.Route(new.data, seq, vt) for seq, vt in zip(routes, types, strict=True)],  # type: ignore[call-overload]
     )
 
 
@@ -589,10 +589,10 @@ def _finish(
     carer_by_id = {c.id: c for c in problem.carers}
     # Pairs: both parts present, with different carers.
     parts_seen: dict[str, list[tuple[int, int]]] = {}
-    for carer, items in routes.items():
-        for kind, key, part, *_ in items:
+    for carer_id, raw in routes.items():
+        for kind, key, part, *_ in raw:
             if kind == "visit":
-                parts_seen.setdefault(key, []).append((part, carer))
+                parts_seen.setdefault(key, []).append((part, carer_id))
     for key, seen in parts_seen.items():
         visit = by_key[key]
         if visit.carers_needed >= 2:
@@ -600,40 +600,50 @@ def _finish(
             if len(seen) < 2 or len(carers_used) < 2:
                 unplaced[key] = (Unplaced.NO_SECOND_CARER, "no second carer free at the same time")
     timed: dict[int, tuple[list[_Item], list[int]]] = {}
+
+    def items_of(carer: CarerDay, raw: list[tuple[str, str, int, int, int, int]]) -> list[_Item]:
+        items = [
+            _Item(
+                kind,
+                key,
+                part,
+                -1 if kind == "break" else by_key[key].place,
+                carer.break_minutes if kind == "break" else by_key[key].duration,
+                lo,
+                hi,
+                (0, 0) if kind == "break" else by_key[key].preferred,
+            )
+            for kind, key, part, lo, hi, _s in raw
+            if kind == "break" or key not in unplaced
+        ]
+        # Hard windows: the acceptable window for single visits (the band chosen was a
+        # price, not a promise); pair parts keep theirs until synchronised.
+        for it in items:
+            if it.kind == "visit" and by_key[it.key].carers_needed < 2:
+                it.lo, it.hi = by_key[it.key].acceptable
+        has_visits = any(it.kind == "visit" for it in items)
+        items = [it for it in items if it.kind == "visit" or has_visits]
+        if has_visits and carer.break_minutes > 0 and not any(it.kind == "break" for it in items):
+            # The solver left the break out: it goes wherever it fits.
+            be = carer.break_earliest if carer.break_earliest is not None else carer.shift_start
+            bl = carer.break_latest if carer.break_latest is not None else carer.shift_end - carer.break_minutes
+            items.append(_Item("break", str(carer.id), 0, -1, carer.break_minutes, be, bl))
+        return items
+
     changed = True
     while changed:
         changed = False
-        for carer_id, raw in routes.items():
-            carer = carer_by_id[carer_id]
-            items = [
-                _Item(
-                    kind,
-                    key,
-                    part,
-                    -1 if kind == "break" else by_key[key].place,
-                    carer.break_minutes if kind == "break" else by_key[key].duration,
-                    lo,
-                    hi,
-                    (0, 0) if kind == "break" else by_key[key].preferred,
-                )
-                for kind, key, part, lo, hi, _s in raw
-                if kind == "break" or key not in unplaced
-            ]
-            # Hard windows: the acceptable window for single visits (the band chosen was a
-            # price, not a promise), the fixed start for pair parts.
-            for it in items:
-                if it.kind == "visit" and by_key[it.key].carers_needed < 2:
-                    it.lo, it.hi = by_key[it.key].acceptable
-            has_visits = any(it.kind == "visit" for it in items)
-            items = [it for it in items if it.kind == "visit" or has_visits]
-            if has_visits and carer.break_minutes > 0 and not any(it.kind == "break" for it in items):
-                # The solver left the break out: it goes wherever it fits.
-                be = carer.break_earliest if carer.break_earliest is not None else carer.shift_start
-                bl = carer.break_latest if carer.break_latest is not None else carer.shift_end - carer.break_minutes
-                items.append(_Item("break", str(carer.id), 0, -1, carer.break_minutes, be, bl))
-            starts, items, bad = _best_timing(problem, carer, items)
-            if starts is None:
-                starts, items, bad_key = _repair(problem, carer, items, bad)
+        day = {carer_id: items_of(carer_by_id[carer_id], raw) for carer_id, raw in routes.items()}
+        late_pair = _synchronise(problem, carer_by_id, by_key, day)
+        if late_pair is not None:
+            unplaced[late_pair] = (Unplaced.NO_SECOND_CARER, "the two carers could not be there together")
+            changed = True
+            continue
+        for carer_id, day_items in day.items():
+            one = carer_by_id[carer_id]
+            day_starts, day_items, bad = _best_timing(problem, one, day_items)
+            if day_starts is None:
+                day_starts, day_items, bad_key = _repair(problem, one, day_items, bad)
                 if bad_key is not None:
                     visit = by_key[bad_key]
                     unplaced[bad_key] = (
@@ -642,9 +652,9 @@ def _finish(
                     )
                     changed = True
                     break
-            timed[carer_id] = (items, starts or [])
+            timed[carer_id] = (day_items, day_starts or [])
     # Build the plan.
-    parts: dict[str, list[Part]] = {}
+    parts: dict[str, list[tuple[int, Part]]] = {}
     carer_routes = []
     for carer in problem.carers:
         items, starts = timed.get(carer.id, ([], []))
@@ -661,16 +671,15 @@ def _finish(
             leg = t[prev][it.place]
             travel_total += leg
             work += leg + it.duration
-            parts.setdefault(it.key, []).append(Part(carer=carer.id, start=s, travel_before=leg))
+            parts.setdefault(it.key, []).append((it.part, Part(carer=carer.id, start=s, travel_before=leg)))
             keys.append(it.key)
             prev = it.place
         if keys:
             leg = t[prev][carer.place]
             travel_total += leg
             work += leg
-        contracted = (
-            carer.contracted_minutes if carer.contracted_minutes is not None else carer.shift_end - carer.shift_start
-        )
+        # Overtime counts against contracted minutes only (none given: the shift bounds the day).
+        contracted = carer.contracted_minutes if carer.contracted_minutes is not None else work
         carer_routes.append(
             CarerRoute(
                 carer=carer.id,
@@ -684,13 +693,65 @@ def _finish(
     for visit in problem.visits:
         got = parts.get(visit.key)
         if got and visit.key not in unplaced:
-            got.sort(key=lambda p: p.start)
-            planned.append(PlannedVisit(key=visit.key, parts=tuple(got)))
+            got.sort(key=lambda p: (p[0], p[1].start))  # parts[1] is a sequential visit's second part
+            planned.append(PlannedVisit(key=visit.key, parts=tuple(part for _i, part in got)))
         else:
             reason, detail = unplaced.get(visit.key, (Unplaced.NO_CARER_FREE, "no carer free in the acceptable window"))
             planned.append(PlannedVisit(key=visit.key, unplaced=reason, unplaced_detail=detail))
     metrics, objective = plan_metrics(problem, planned, carer_routes)
     return CarePlan(visits=tuple(planned), routes=tuple(carer_routes), objective=objective, metrics=metrics)
+
+
+def _earliest(problem: CareProblem, carer: CarerDay, items: list[_Item]) -> list[int]:
+    """Each item's earliest start in this order (windows' ends ignored)."""
+    t = _travel(problem, carer)
+    out = []
+    clock, here = carer.shift_start, carer.place
+    for it in items:
+        there = here if it.place < 0 else it.place
+        s = max(it.lo, clock + t[here][there])
+        out.append(s)
+        clock, here = s + it.duration, there
+    return out
+
+
+def _synchronise(
+    problem: CareProblem, carers: dict[int, CarerDay], by_key: dict[str, VisitNeed], day: dict[int, list[_Item]]
+) -> str | None:
+    """Fix each double-handed visit's parts to one start (or their gap), the earliest both carers make.
+
+    Pushing a part later can delay the carer's later parts, so this repeats until nothing
+    moves (starts only increase). Returns a pair that cannot start inside its window.
+    """
+    where: dict[str, list[tuple[int, _Item]]] = {}
+    for carer_id, items in day.items():
+        for it in items:
+            if it.kind == "visit" and by_key[it.key].carers_needed >= 2:
+                where.setdefault(it.key, []).append((carer_id, it))
+    for _ in range(200):
+        early = {carer_id: _earliest(problem, carers[carer_id], items) for carer_id, items in day.items()}
+        moved = False
+        for key, found in where.items():
+            (c0, i0), (c1, i1) = sorted(found, key=lambda f: f[1].part)
+            e0 = early[c0][next(n for n, it in enumerate(day[c0]) if it is i0)]
+            e1 = early[c1][next(n for n, it in enumerate(day[c1]) if it is i1)]
+            need = by_key[key]
+            if need.sync == Sync.SIMULTANEOUS:
+                t0 = t1 = max(e0, e1)
+            else:
+                t0 = max(e0, e1 - need.gap[1])
+                t1 = max(e1, t0 + need.gap[0])
+            if t0 > min(i0.hi, need.acceptable[1]) or t1 > i1.hi + PAIR_SLACK:
+                return key
+            if t0 > i0.lo or t1 > i1.lo:
+                i0.lo, i1.lo = max(i0.lo, t0), max(i1.lo, t1)
+                moved = True
+        if not moved:
+            break
+    for found in where.values():
+        for _c, it in found:
+            it.hi = it.lo
+    return None
 
 
 def _route_cost(problem: CareProblem, items: list[_Item], starts: list[int]) -> int:
