@@ -285,13 +285,17 @@ def _encode(
     sig_index: dict[tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...]], int] = {}
     loc_sig: list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = [((), (), ())] * len(carers)
 
-    def location_of(visit: VisitNeed) -> int:
+    def location_of(visit: VisitNeed, own: bool = False) -> int:
         sig = (
             visit.place,
             tuple(sorted(eligible[visit.key])),
             tuple(visit.usual_carers),
             tuple(sorted(visit.preferred_carers)),
         )
+        if own:  # a location of its own (a part of a double-handed visit)
+            places.append(visit.place)
+            loc_sig.append(sig[1:])
+            return len(places) - 1
         if sig not in sig_index:
             sig_index[sig] = len(places)
             places.append(visit.place)
@@ -301,10 +305,15 @@ def _encode(
     clients: list[object] = []
     groups: list[object] = []
     client_of: list[tuple[str, str, int, int, int]] = []
+    # The two parts of a double-handed visit each have a location of their own, and going
+    # from one to the other costs as much as an unserveable visit: one carer never gives both.
+    pair_locations: list[tuple[int, int]] = []
     for visit in visits:
-        loc = location_of(visit)
         parts = visit.carers_needed if visit.carers_needed >= 2 else 1
+        if parts >= 2:
+            pair_locations.append((location_of(visit, own=True), location_of(visit, own=True)))
         for part in range(parts):
+            loc = pair_locations[-1][part] if parts >= 2 else location_of(visit)
             if visit.key in fixed:
                 start, gap = fixed[visit.key]
                 # A little slack for the solver; the two parts are synchronised exactly afterwards.
@@ -397,6 +406,8 @@ def _encode(
                     extra[j] += w.not_preferred_carer // scale
         extra[: len(carers)] = 0
         dist = dist + extra[None, :]
+        for one, other in pair_locations:
+            dist[one, other] = dist[other, one] = prohibit
         np.fill_diagonal(dist, 0)
         np.fill_diagonal(dur, 0)
         distances.append(dist)
