@@ -1,7 +1,8 @@
 """PyVRP against our own search on the care problem: the realistic day and small days.
 
 For each day (``bench.realistic_day.generate(seed)`` and small random days built here),
-each engine (``pyvrp``: :mod:`steward.scheduling.care_pyvrp`; ``lns``:
+each engine (``pyvrp``: :mod:`steward.scheduling.care_pyvrp` with its repair step
+inserting what the solver left out; ``pyvrp-alone``: without it; ``lns``:
 :func:`steward.scheduling.care_solver.solve_care`) and each time limit, solve once, check
 the plan with the independent checker (``care_check.check_care_plan``) and print one row:
 share of visits in the preferred window, minutes outside it, continuity, travel, overtime,
@@ -14,7 +15,7 @@ Knobs (environment):
 
     CARE_SEEDS     realistic-day seeds, comma-separated (default 0,1,2)
     CARE_LIMITS    seconds per solve, comma-separated (default 10,30)
-    CARE_ENGINES   comma-separated (default pyvrp,lns)
+    CARE_ENGINES   comma-separated (default pyvrp,pyvrp-alone,lns)
     CARE_SMALL     number of small days (default 3; 0 for none)
     CARE_ONLY      "realistic" or "small" to run one kind only
 """
@@ -80,6 +81,9 @@ def small_day(seed: int, carers: int = 5, visits: int = 30, pairs: int = 2) -> C
 def _engines() -> dict[str, Callable[[CareProblem, int, float], CarePlan]]:
     engines: dict[str, Callable[[CareProblem, int, float], CarePlan]] = {
         "pyvrp": lambda p, seed, limit: solve_care_pyvrp(p, seed=seed, time_limit=limit, clock="cpu"),
+        "pyvrp-alone": lambda p, seed, limit: solve_care_pyvrp(
+            p, seed=seed, time_limit=limit, clock="cpu", repair=False
+        ),
     }
     try:
         from steward.scheduling.care_solver import solve_care
@@ -92,7 +96,7 @@ def _engines() -> dict[str, Callable[[CareProblem, int, float], CarePlan]]:
 def main() -> int:
     seeds = [int(s) for s in os.environ.get("CARE_SEEDS", "0,1,2").split(",") if s]
     limits = [float(s) for s in os.environ.get("CARE_LIMITS", "10,30").split(",") if s]
-    wanted = os.environ.get("CARE_ENGINES", "pyvrp,lns").split(",")
+    wanted = os.environ.get("CARE_ENGINES", "pyvrp,pyvrp-alone,lns").split(",")
     small = int(os.environ.get("CARE_SMALL", "3"))
     only = os.environ.get("CARE_ONLY", "")
     engines = {name: fn for name, fn in _engines().items() if name in wanted}

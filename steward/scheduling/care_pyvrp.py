@@ -112,9 +112,15 @@ def solve_care_pyvrp(
     seed: int = 0,
     time_limit: float = 10.0,
     clock: str = "cpu",
+    repair: bool = True,
     progress: Callable[[int, str], None] | None = None,
 ) -> CarePlan:
-    """Plan the day with PyVRP inside ``time_limit`` seconds (processor time by default)."""
+    """Plan the day with PyVRP inside ``time_limit`` seconds (processor time by default).
+
+    With ``repair`` (the default) the visits the solver left out are then inserted
+    greedily, timed exactly (the "repair step" of the combination the issue allows); the
+    time this takes comes on top of ``time_limit``. Without it: PyVRP alone.
+    """
     import pyvrp
     from pyvrp.search import NeighbourhoodParams
     from pyvrp.stop import MaxRuntime
@@ -174,7 +180,7 @@ def solve_care_pyvrp(
         progress(50 if pairs else 90, "phase one")
     routes = _routes_of(encoded, result.best)
     if not pairs:
-        plan = _finish(problem, by_key, routes, dict(unplaced), eligible)
+        plan = _finish(problem, by_key, routes, dict(unplaced), eligible, repair)
     else:
         # Phase two, in rounds: pairs fixed at a start each; after a round, a pair left
         # out or outside its preferred window tries its next candidate start.
@@ -196,7 +202,7 @@ def solve_care_pyvrp(
                 params=params,
                 initial_solution=initial,  # type: ignore[arg-type]
             )
-            trial = _finish(problem, by_key, _routes_of(encoded2, result2.best), dict(unplaced), eligible)
+            trial = _finish(problem, by_key, _routes_of(encoded2, result2.best), dict(unplaced), eligible, repair)
             score = (int(trial.metrics["unplaced"]), trial.objective)
             if best is None or score < best[0]:
                 best = (score, trial, result2.best, encoded2)
@@ -595,6 +601,7 @@ def _finish(
     routes: _Routes,
     unplaced: dict[str, tuple[Unplaced, str]],
     eligible: dict[str, list[int]],
+    insert_left_out: bool = True,
 ) -> CarePlan:
     """Check pairs, time every route exactly, unplace what does not fit, and build the plan."""
     carer_by_id = {c.id: c for c in problem.carers}
@@ -664,6 +671,8 @@ def _finish(
                     changed = True
                     break
             timed[carer_id] = (day_items, day_starts or [])
+    if insert_left_out:
+        _insert_left_out(problem, carer_by_id, by_key, timed, unplaced, eligible)
     # Build the plan.
     parts: dict[str, list[tuple[int, Part]]] = {}
     carer_routes = []
@@ -797,6 +806,112 @@ def _best_timing(
     if best is None:
         return None, items, bad
     return best[1], best[2], -1
+
+
+def _day_cost(problem: CareProblem, carer: CarerDay, items: list[_Item], starts: list[int]) -> int:
+    """The objective's share of one carer's day: windows, usual carers, travel."""
+    w = problem.weights
+    t = _travel(problem, carer)
+    cost = _route_cost(problem, items, starts)
+    here = carer.place
+    for it in items:
+        if it.kind == "visit":
+            cost += w.travel_minute * t[here][it.place]
+            here = it.place
+    return cost + w.travel_minute * t[here][carer.place]
+
+
+def _insert_left_out(
+    problem: CareProblem,
+    carers: dict[int, CarerDay],
+    by_key: dict[str, VisitNeed],
+    timed: dict[int, tuple[list[_Item], list[int]]],
+    unplaced: dict[str, tuple[Unplaced, str]],
+    eligible: dict[str, list[int]],
+) -> None:
+    """The repair step: put each visit the solver left out where it costs least, timed exactly.
+
+    Double-handed visits first (hardest), each at the start closest to its preferred
+    window where two different carers can both be there; then single visits.
+    """
+    w = problem.weights
+
+    def base(carer_id: int) -> list[_Item]:
+        items = list(timed.get(carer_id, ([], []))[0])
+        carer = carers[carer_id]
+        if not items and carer.break_minutes > 0:
+            be = carer.break_earliest if carer.break_earliest is not None else carer.shift_start
+            bl = carer.break_latest if carer.break_latest is not None else carer.shift_end - carer.break_minutes
+            items = [_Item("break", str(carer_id), 0, -1, carer.break_minutes, be, bl)]
+        return items
+
+    def current_cost(carer_id: int) -> int:
+        items, starts = timed.get(carer_id, ([], []))
+        return _day_cost(problem, carers[carer_id], items, starts) if items else 0
+
+    def best_place(carer_id: int, item: _Item) -> tuple[int, list[_Item]] | None:
+        carer = carers[carer_id]
+        items = base(carer_id)
+        before = current_cost(carer_id)
+        found: tuple[int, list[_Item]] | None = None
+        for pos in range(len(items) + 1):
+            trial = [*items[:pos], item, *items[pos:]]
+            starts, _bad = _time_route(problem, carer, trial)
+            if starts is None:
+                continue
+            cost = _day_cost(problem, carer, trial, starts) - before
+            need = by_key[item.key]
+            if need.usual_carers and carer_id not in need.usual_carers:
+                cost += w.not_usual_carer
+            if found is None or cost < found[0]:
+                found = (cost, trial)
+        return found
+
+    def apply(carer_id: int, trial: list[_Item]) -> None:
+        starts, items, _bad = _best_timing(problem, carers[carer_id], trial)
+        assert starts is not None
+        timed[carer_id] = (items, starts)
+
+    left = [k for k in unplaced if k in eligible]
+    left.sort(key=lambda k: (-by_key[k].carers_needed, by_key[k].acceptable[1] - by_key[k].acceptable[0]))
+    for key in left:
+        need = by_key[key]
+        if need.carers_needed < 2:
+            item = _Item(
+                "visit", key, 0, need.place, need.duration, need.acceptable[0], need.acceptable[1], need.preferred
+            )
+            options = [(got[0], c, got[1]) for c in eligible[key] if (got := best_place(c, item)) is not None]
+            if options:
+                _cost, carer_id, trial = min(options, key=lambda o: o[0])
+                apply(carer_id, trial)
+                del unplaced[key]
+            continue
+        a0, a1 = need.acceptable
+        starts_to_try = sorted(
+            set(range(a0, a1 + 1, 5)) | {min(max(need.preferred[0], a0), a1), min(max(need.preferred[1], a0), a1)},
+            key=lambda t: (_minutes_outside(need, t), t),
+        )
+        for t in starts_to_try:
+            first = _Item("visit", key, 0, need.place, need.duration, t, t, need.preferred)
+            if need.sync == Sync.SIMULTANEOUS:
+                second = _Item("visit", key, 1, need.place, need.duration, t, t, need.preferred)
+            else:
+                second = _Item(
+                    "visit", key, 1, need.place, need.duration, t + need.gap[0], t + need.gap[1], need.preferred
+                )
+            as_first = {c: got for c in eligible[key] if (got := best_place(c, first)) is not None}
+            if not as_first:
+                continue
+            as_second = {c: got for c in eligible[key] if (got := best_place(c, second)) is not None}
+            pairs = [(f[0] + s_[0], c1, c2) for c1, f in as_first.items() for c2, s_ in as_second.items() if c1 != c2]
+            if not pairs:
+                continue
+            _cost, c1, c2 = min(pairs, key=lambda o: o[0])
+            apply(c1, as_first[c1][1])
+            apply(c2, as_second[c2][1])
+            # The second part's exact start may have moved within its gap: fix it there.
+            del unplaced[key]
+            break
 
 
 def _repair(
