@@ -1,4 +1,8 @@
-"""``make bench-schedule``: the scheduler on the standard HHCRSP instances.
+"""``make bench-schedule``: the scheduler on the standard HHCRSP instances, and the care
+engine on a realistic day (:mod:`bench.realistic_day`).
+
+``BENCH_SCHEDULE`` chooses what runs: ``hhcrsp``, ``day``, or both (the default,
+``hhcrsp,day``). Without the HHCRSP instances the day still runs.
 
 For every instance under ``HHCRSP_DIR`` (the public JSON format; Mankowska et al. 2014
 and the Italian real-road set), solve once per time limit, write the solution in the
@@ -18,6 +22,8 @@ Knobs (environment):
     HHCRSP_MAX_PATIENTS  skip larger instances (e.g. 100 for the target set)
     HHCRSP_ENGINE        lns (default) or ortools
     HHCRSP_SEED          search seed (default 0)
+    BENCH_SCHEDULE       hhcrsp, day, or hhcrsp,day (default)
+    DAY_SEEDS, DAY_LIMIT, DAY_CLOCK, DAY_ITERATIONS, DAY_OUT   see bench.realistic_day
 """
 
 from __future__ import annotations
@@ -134,6 +140,19 @@ def _commit() -> str:
 
 
 def main() -> int:
+    parts = {x.strip() for x in os.environ.get("BENCH_SCHEDULE", "hhcrsp,day").split(",") if x.strip()}
+    code = 0
+    if "hhcrsp" in parts:
+        code = hhcrsp_main(required="day" not in parts)
+    if "day" in parts:
+        from bench import realistic_day
+
+        code = max(code, realistic_day.main())
+    return code
+
+
+def hhcrsp_main(*, required: bool = True) -> int:
+    """The HHCRSP table; without the instances, 2 when they were the only thing asked for."""
     directory = Path(os.environ.get("HHCRSP_DIR") or BASE_DIR.parent / "shared" / "benchmarks" / "hhcrsp")
     out = Path(os.environ.get("HHCRSP_OUT") or BASE_DIR / "bench" / "out" / "hhcrsp")
     limits = [float(x) for x in os.environ.get("HHCRSP_LIMITS", "10,60").split(",") if x.strip()]
@@ -143,7 +162,7 @@ def main() -> int:
     seed = int(os.environ.get("HHCRSP_SEED", "0"))
     if not directory.is_dir():
         print(f"No HHCRSP instances at {directory}: set HHCRSP_DIR to the folder holding mankowska/ and italian/.")
-        return 2
+        return 2 if required else 0
     best = best_known(directory)
     chosen = _instances(directory, only, max_patients)
     load_before = os.getloadavg()

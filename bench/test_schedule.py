@@ -28,6 +28,7 @@ def test_bench_solves_writes_checks_and_reports(tmp_path, monkeypatch, capsys) -
     monkeypatch.setenv("HHCRSP_DIR", str(data))
     monkeypatch.setenv("HHCRSP_OUT", str(out))
     monkeypatch.setenv("HHCRSP_LIMITS", "0.3")
+    monkeypatch.setenv("BENCH_SCHEDULE", "hhcrsp")
     monkeypatch.delenv("HHCRSP_ONLY", raising=False)
     monkeypatch.delenv("HHCRSP_MAX_PATIENTS", raising=False)
 
@@ -55,3 +56,18 @@ def test_bench_keeps_only_the_instances_asked_for(tmp_path, monkeypatch) -> None
 def test_best_known_reads_the_tables(tmp_path) -> None:
     (tmp_path / "best_known.md").write_text(BEST_KNOWN)
     assert schedule.best_known(tmp_path) == {"tiny.json": 47.667, "random_12.json": 1.5}
+
+
+def test_bench_runs_the_realistic_day_alone_and_checks_both_plans(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("BENCH_SCHEDULE", "day")
+    monkeypatch.setenv("DAY_ITERATIONS", "3")
+    monkeypatch.setenv("DAY_OUT", str(tmp_path))
+
+    assert schedule.main() == 0
+
+    printed = capsys.readouterr().out
+    assert "| 0 | care engine |" in printed
+    assert "| 0 | staff-first |" in printed
+    assert "NO:" not in printed
+    assert "HHCRSP results" not in printed
+    assert (tmp_path / "results.md").read_text().strip() == printed.strip()

@@ -33,6 +33,7 @@ How it searches (the ideas of ``engine_lns``, for the care rules):
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import time
@@ -154,6 +155,9 @@ class CareSearch:
         self.usual = [frozenset(self._rows(n.usual_carers)) for n in visits]
         self.preferred_carers = [frozenset(self._rows(n.preferred_carers)) for n in visits]
         self.pref = [n.preferred for n in visits]
+        self.wants_usual = [bool(n.usual_carers) for n in visits]
+        self.wants_preferred = [bool(n.preferred_carers) for n in visits]
+        self.double = [n.carers_needed >= 2 for n in visits]
         # State.
         self.routes: list[list[int]] = [[b] if b >= 0 else [] for b in self.break_node]
         self.t = [NEVER] * self.size
@@ -163,7 +167,11 @@ class CareSearch:
                 self.route_of[b] = r
         self.travel = [0] * self.n_carers
         self.work = [0] * self.n_carers
+        self.latest = [OPEN] * self.size
+        self.route_latest: list[list[int]] = [[] for _ in carers]
         self.placed_visits = 0
+        self.iterations = 0  # search rounds done (reported in the plan's metrics)
+        self.first_to_insert: int | None = None  # a destroy step's wish for the repair order
         self.ok = self.recompute()
 
     def _rows(self, ids) -> list[int]:
@@ -179,12 +187,14 @@ class CareSearch:
 
     def carer_cost(self, v: int, routes: tuple[int, ...]) -> int:
         cost = 0
-        usual = self.usual[v]
-        if self.needs[v].usual_carers and not any(r in usual for r in routes):
-            cost += self.w_usual
-        preferred = self.preferred_carers[v]
-        if self.needs[v].preferred_carers and not any(r in preferred for r in routes):
-            cost += self.w_pref_carer
+        if self.wants_usual[v]:
+            usual = self.usual[v]
+            if routes[0] not in usual and (len(routes) < 2 or routes[1] not in usual):
+                cost += self.w_usual
+        if self.wants_preferred[v]:
+            preferred = self.preferred_carers[v]
+            if routes[0] not in preferred and (len(routes) < 2 or routes[1] not in preferred):
+                cost += self.w_pref_carer
         return cost
 
     def route_cost(self, r: int, travel: int, work: int) -> int:
@@ -213,8 +223,9 @@ class CareSearch:
 
     def visit_routes(self, v: int) -> tuple[int, ...]:
         base = self.part_base[v]
-        parts = 2 if self.needs[v].carers_needed >= 2 else 1
-        return tuple(self.route_of[base + j] for j in range(parts))
+        if self.double[v]:
+            return (self.route_of[base], self.route_of[base + 1])
+        return (self.route_of[base],)
 
     def visit_cost(self, v: int) -> int:
         base = self.part_base[v]
@@ -223,7 +234,22 @@ class CareSearch:
         return self.pref_cost(v, self.t[base]) + self.carer_cost(v, self.visit_routes(v))
 
     def cost(self) -> int:
-        total = sum(self.visit_cost(v) for v in range(self.n_visits))
+        total = 0
+        route_of, t, pref, base_of = self.route_of, self.t, self.pref, self.part_base
+        w_minute, w_visit = self.w_minute, self.w_visit
+        for v in range(self.n_visits):
+            base = base_of[v]
+            if route_of[base] < 0:
+                total += UNPLACED_COST
+                continue
+            start = t[base]
+            low, high = pref[v]
+            if start < low:
+                total += (low - start) * w_minute + w_visit
+            elif start > high:
+                total += (start - high) * w_minute + w_visit
+            if self.wants_usual[v] or self.wants_preferred[v]:
+                total += self.carer_cost(v, self.visit_routes(v))
         return total + sum(self.route_cost(r, self.travel[r], self.work[r]) for r in range(self.n_carers))
 
     def placed(self, v: int) -> bool:
@@ -355,6 +381,7 @@ class CareSearch:
             self.t[u] = value
         for r, route in enumerate(self.routes):
             self.travel[r], self.work[r] = self.route_travel(r, route)
+            self._latest(r)
         return True
 
     # -- insertion --------------------------------------------------------------------
@@ -395,33 +422,100 @@ class CareSearch:
             return None
         return self._price(v, orders, nt, tuple(r for _, r, _ in places)), nt, orders
 
-    def _positions(self, u: int, r: int, release: int) -> list[int]:
-        """Positions of route ``r`` where part ``u`` might go, judged on times alone."""
-        route, t, dur, lat = self.routes[r], self.t, self.dur, self.lat
-        tt, place = self.tt[r], self.place
-        latest = self.lat[u]
-        out = []
-        start_floor = max(release, self.s0[r] + tt[self.home[r]][place[u]]) if release > NEVER else self.s0[r]
-        for k in range(len(route) + 1):
-            if k > 0:
-                prev = route[k - 1]
-                if t[prev] + dur[prev] > latest:
+    def _latest(self, r: int) -> None:
+        """Latest start of each node of route ``r`` that leaves the rest of the route
+        feasible (partners ignored, breaks generously): a quick filter for insertion."""
+        route, tt, place, dur, lat, latest = self.routes[r], self.tt[r], self.place, self.dur, self.lat, self.latest
+        bound, nxt = self.s1[r], self.home[r]
+        for u in reversed(route):
+            pu = place[u]
+            if pu < 0:
+                value = min(lat[u], bound - dur[u])
+            else:
+                value = min(lat[u], bound - tt[pu][nxt] - dur[u])
+                nxt = pu
+            latest[u] = value
+            bound = value
+        self.route_latest[r] = [latest[u] for u in route]
+
+    def _candidates(self, v: int, u: int) -> list[tuple[int, int, int]]:
+        """Every (lower bound of the added cost, route, position) where part ``u`` of
+        visit ``v`` could go, judged on times, cheapest bound first.
+
+        The bound is exact for the route's travel and overtime and for the visit's own
+        window and carer; only knock-on delays of other visits are left out.
+        """
+        t, dur, place, latest, e = self.t, self.dur, self.place, self.latest, self.e
+        px, dx, ex, lx = place[u], dur[u], e[u], self.lat[u]
+        priced_window = self.first[u] or self.kind[u] == SIMULTANEOUS
+        w_travel, w_overtime = self.w_travel, self.w_overtime
+        out: list[tuple[int, int, int]] = []
+        for r in self.allowed[u]:
+            route, tt, home = self.routes[r], self.tt[r], self.home[r]
+            s0, s1 = self.s0[r], self.s1[r]
+            if s0 + tt[home][px] > lx or max(ex, s0) + dx + tt[px][home] > s1:
+                continue
+            carer = self.carer_cost(v, (r,))
+            work0, contracted = self.work[r], self.contracted[r]
+            over0 = max(0, work0 - contracted) if contracted is not None else 0
+            # Positions before k0 would push a visit past its latest start.
+            k0 = bisect.bisect_left(self.route_latest[r], ex + dx)
+            n = len(route)
+            for k in range(k0, n + 1):
+                # What is just before position k: the carer's free time, place, and a break.
+                ready, h, brk, brk_e = s0, home, 0, NEVER
+                if k > 0:
+                    prev = route[k - 1]
+                    if place[prev] < 0:
+                        brk, brk_e = dur[prev], e[prev]
+                        if k > 1:
+                            before = route[k - 2]
+                            ready, h = t[before] + dur[before], place[before]
+                    else:
+                        ready, h = t[prev] + dur[prev], place[prev]
+                if ready > lx:
                     break
-            if k < len(route):
-                nxt = route[k]
-                if lat[nxt] < start_floor + dur[u]:
+                to_x = tt[h][px]
+                est = ready + brk + to_x
+                if brk and brk_e + brk > est:
+                    est = brk_e + brk
+                if ex > est:
+                    est = ex
+                if est > lx:
                     continue
-            out.append(k)
+                # Where the carer goes next (the next real place, or home) and by when.
+                after, limit = home, s1
+                if k < n:
+                    w = route[k]
+                    if place[w] < 0:
+                        if latest[w] < est + dx:
+                            continue
+                        if k + 1 < n:
+                            w = route[k + 1]
+                            after, limit = place[w], latest[w] - dur[route[k]]
+                    else:
+                        after, limit = place[w], latest[w]
+                if est + dx + tt[px][after] > limit:
+                    continue
+                added = to_x + tt[px][after] - tt[h][after]
+                work = work0 + added + dx
+                over = max(0, work - contracted) if contracted is not None else 0
+                bound = added * w_travel + (over - over0) * w_overtime + carer
+                if priced_window:
+                    bound += self.pref_cost(v, est)
+                out.append((bound, r, k))
+        out.sort()
         return out
 
     def _single_options(self, v: int, u: int, limit: int | None) -> list[tuple[int, int, int]]:
         """(cost, route, position) of part ``u`` alone, cheapest first (``limit`` of them)."""
         found: list[tuple[int, int, int]] = []
-        for r in self.allowed[u]:
-            for k in self._positions(u, r, self.e[u]):
-                priced = self._try(v, [(u, r, k)])
-                if priced is not None:
-                    found.append((priced[0], r, k))
+        for _, r, k in self._candidates(v, u):
+            priced = self._try(v, [(u, r, k)])
+            if priced is not None:
+                found.append((priced[0], r, k))
+                if limit is not None and len(found) >= 3 * limit:
+                    break
         found.sort()
         return found if limit is None else found[:limit]
 
@@ -444,17 +538,16 @@ class CareSearch:
 
         if len(parts) == 1:
             u = parts[0]
-            for r in self.allowed[u]:
-                floor = self.carer_cost(v, (r,))
-                if floor >= best_key:
-                    continue
-                for k in self._positions(u, r, self.e[u]):
-                    consider([(u, r, k)])
+            for bound, r, k in self._candidates(v, u):
+                if bound * (1 + noise) >= best_key:
+                    break
+                consider([(u, r, k)])
             return best
         a, b = parts
         for width in (PAIR_CANDIDATES, PAIR_CANDIDATES_WIDE):
             options_a = self._single_options(v, a, width)
-            options_b = self._single_options(v, b, width)
+            # The two parts of a simultaneous visit have the same places and costs alone.
+            options_b = options_a if self.kind[a] == SIMULTANEOUS else self._single_options(v, b, width)
             for _, ra, ka in options_a:
                 for _, rb, kb in options_b:
                     if ra != rb:
@@ -470,6 +563,7 @@ class CareSearch:
         for r, order in orders.items():
             self.routes[r] = order
             self.travel[r], self.work[r] = self.route_travel(r, order)
+            self._latest(r)
         for u, r, _ in places:
             self.route_of[u] = r
         for u, start in nt.items():
@@ -526,6 +620,7 @@ class CareSearch:
         self.t, self.route_of, self.e, self.placed_visits = list(t), list(route_of), list(e), placed
         for r, route in enumerate(self.routes):
             self.travel[r], self.work[r] = self.route_travel(r, route)
+            self._latest(r)
 
 
 # -- the search -----------------------------------------------------------------------
@@ -541,6 +636,26 @@ def _repair(search: CareSearch, visits: list[int], rng: random.Random | None, no
     for v in visits:
         if not search.placed(v):
             search.insert(v, rng, noise)
+
+
+def _seed_usual(search: CareSearch, visits: list[int]) -> None:
+    """First put each single-handed visit with its usual carer, where that costs no
+    customer their preferred window: continuity is cheap to keep early and dear to
+    rebuild later. Pairs and the rest follow by cheapest insertion."""
+    for v in visits:
+        usual = search.usual[v]
+        if not usual or search.placed(v) or search.needs[v].carers_needed >= 2:
+            continue
+        u = search.part_base[v]
+        for bound, r, k in search._candidates(v, u):
+            if bound >= search.w_minute:
+                break
+            if r not in usual:
+                continue
+            priced = search._try(v, [(u, r, k)])
+            if priced is not None and priced[0] < search.w_minute:
+                search.commit(v, (priced[0], priced[1], priced[2], [(u, r, k)]))
+                break
 
 
 def _random_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
@@ -615,6 +730,7 @@ def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int
     if not unhappy:
         return _related_removal(search, q, rng)
     v = rng.choice(unhappy)
+    search.first_to_insert = v
     chosen = {v}
     low, high = search.needs[v].acceptable
     duration = search.needs[v].duration
@@ -657,6 +773,9 @@ def solve_care(
     rng = random.Random(seed)  # noqa: S311 - a search, not a secret
     if search.ok:
         order = sorted(range(search.n_visits), key=lambda v: _tightness(search, v))
+        pairs = [v for v in order if search.needs[v].carers_needed >= 2]
+        _repair(search, pairs, None, 0.0)
+        _seed_usual(search, order)
         _repair(search, order, None, 0.0)
         reporter(5, f"First plan: {search.placed_visits} of {search.n_visits} visits placed", force=True)
         _improve(search, rng, started, tick, time_limit, iterations, reporter)
@@ -702,16 +821,21 @@ def _improve(
         if share >= 1.0:
             break
         done += 1
+        search.iterations = done
         reporter(5 + int(94 * share), f"Improving: {search.placed_visits} of {search.n_visits} visits placed")
         temperature = temperature0 * (1 - share) ** 2 + 1e-9
         q = rng.randint(2, max(3, min(30, search.n_visits // 5)))
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
+        unplaced_before = [v for v in range(search.n_visits) if not search.placed(v)]
+        search.first_to_insert = None
         removed = destroy(search, q, rng)
         if not search.remove(removed):
             search.restore(saved)
             continue
-        order = sorted(removed | {v for v in range(search.n_visits) if not search.placed(v)})
+        # Visits left unplaced are tried again now and then (each failure costs a full search).
+        retry = {v for v in unplaced_before if v not in removed} if rng.random() < 0.25 else set()
+        order = sorted(removed | retry)
         how = rng.randrange(3)
         if how == 0:
             rng.shuffle(order)
@@ -719,6 +843,9 @@ def _improve(
             order.sort(key=lambda v: _tightness(search, v))
         else:
             order.sort(key=lambda v: (search.needs[v].carers_needed < 2, search.needs[v].preferred[0]))
+        if search.first_to_insert is not None:
+            order.remove(search.first_to_insert)
+            order.insert(0, search.first_to_insert)
         noise = 0.05 if rng.random() < 0.2 else 0.0
         _repair(search, order, rng, noise)
         cost = search.cost()
@@ -771,5 +898,5 @@ def build_plan(search: CareSearch, diagnose: Callable[[CareSearch, int], tuple[U
             reason, detail = diagnose(search, v)
             visits.append(PlannedVisit(key=need.key, unplaced=reason, unplaced_detail=detail))
     plan = CarePlan(visits=tuple(visits), routes=tuple(routes), objective=search.cost())
-    metrics = plan_metrics(problem, plan).totals()
+    metrics: dict[str, float] = {**plan_metrics(problem, plan).totals(), "iterations": search.iterations}
     return CarePlan(visits=plan.visits, routes=plan.routes, objective=plan.objective, metrics=metrics)

@@ -1,0 +1,232 @@
+"""The care engine: every plan it returns passes the independent checker, and it puts the
+customer's preferred time first, then the usual carer, then travel."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from steward.scheduling.care_baseline import solve_staff_first
+from steward.scheduling.care_check import check_care_plan, plan_metrics
+from steward.scheduling.care_problem import CarePlan, CareProblem, PlannedVisit, Sync, Unplaced
+from steward.scheduling.care_solver import solve_care
+from steward.scheduling.tests.care_days import carer, day, random_day, visit
+
+
+def _solved(problem: CareProblem, iterations: int = 30, seed: int = 0) -> CarePlan:
+    plan = solve_care(problem, seed=seed, iterations=iterations)
+    assert check_care_plan(problem, plan) == []
+    return plan
+
+
+def _visit(plan: CarePlan, key: str) -> PlannedVisit:
+    return next(v for v in plan.visits if v.key == key)
+
+
+def test_every_visit_starts_in_its_preferred_window_when_the_day_allows() -> None:
+    problem = day(
+        [carer(1, place=0), carer(2, place=0)],
+        [
+            visit("a", 1, (480, 510)),
+            visit("b", 2, (480, 510)),  # same time as a: needs the second carer
+            visit("c", 3, (540, 660)),
+            visit("d", 4, (600, 630)),
+        ],
+    )
+    plan = _solved(problem)
+    metrics = plan_metrics(problem, plan)
+    assert metrics.in_preferred == 4
+    assert metrics.minutes_outside == 0
+    assert {_visit(plan, "a").parts[0].carer, _visit(plan, "b").parts[0].carer} == {1, 2}
+
+
+def test_more_travel_is_worth_keeping_the_preferred_window() -> None:
+    # Carer 1 lives beside both visits but cannot do both at 8:00; carer 2 lives far away.
+    problem = day(
+        [carer(1, place=1), carer(2, place=10)],
+        [visit("near", 1, (480, 490)), visit("also_near", 2, (480, 490))],
+    )
+    plan = _solved(problem)
+    assert plan_metrics(problem, plan).in_preferred == 2
+    assert {_visit(plan, "near").parts[0].carer, _visit(plan, "also_near").parts[0].carer} == {1, 2}
+
+
+def test_the_usual_carer_is_kept_when_free_even_at_more_travel() -> None:
+    problem = day(
+        [carer(1, place=1), carer(2, place=9)],
+        [visit("a", 1, (480, 540), usual_carers=(2,))],
+    )
+    plan = _solved(problem)
+    assert _visit(plan, "a").parts[0].carer == 2
+    assert plan_metrics(problem, plan).continuity_pct == 100.0
+
+
+def test_the_preferred_window_comes_before_the_usual_carer() -> None:
+    # The usual carer (1) is busy at 8:00 with a visit only they can give.
+    problem = day(
+        [carer(1, place=0, skills=("peg",)), carer(2, place=0)],
+        [visit("peg", 1, (480, 490), skills=("peg",)), visit("a", 2, (480, 490), usual_carers=(1,))],
+    )
+    plan = _solved(problem)
+    assert _visit(plan, "a").parts[0].carer == 2
+    assert plan_metrics(problem, plan).in_preferred == 2
+
+
+def test_a_skill_only_one_carer_has_goes_to_them_and_a_missing_skill_is_the_reason() -> None:
+    problem = day(
+        [carer(1), carer(2, skills=("hoist",))],
+        [visit("hoist", 3, (600, 630), skills=("hoist",)), visit("peg", 4, (600, 630), skills=("peg",))],
+    )
+    plan = _solved(problem)
+    assert _visit(plan, "hoist").parts[0].carer == 2
+    assert _visit(plan, "peg").unplaced == Unplaced.NO_SKILLED_CARER
+
+
+def test_an_excluded_carer_is_never_sent_and_all_excluded_is_the_reason() -> None:
+    problem = day(
+        [carer(1, place=3), carer(2, place=0)],
+        [
+            visit("a", 3, (600, 630), excluded_carers=frozenset({1})),
+            visit("b", 4, (700, 730), excluded_carers=frozenset({1, 2})),
+        ],
+    )
+    plan = _solved(problem)
+    assert _visit(plan, "a").parts[0].carer == 2
+    assert _visit(plan, "b").unplaced == Unplaced.ALL_CARERS_EXCLUDED
+
+
+def test_a_window_outside_every_shift_is_the_reason() -> None:
+    problem = day([carer(1, shift=(420, 900))], [visit("late", 2, (1260, 1290), acceptable=(1250, 1300))])
+    plan = _solved(problem)
+    assert _visit(plan, "late").unplaced == Unplaced.OUTSIDE_SHIFTS
+    assert _visit(plan, "late").unplaced_detail
+
+
+def test_a_window_too_tight_for_the_travel_is_unplaced_with_that_reason() -> None:
+    # One carer: at place 10 (50 minutes away) from 8:00 to 8:30; the other visit must
+    # start 8:35–8:40 at place 0, 50 minutes back: the carer is free then, the travel is not.
+    problem = day(
+        [carer(1, place=5)],
+        [
+            visit("far", 10, (480, 480), acceptable=(480, 480)),
+            visit("tight", 0, (515, 520), acceptable=(515, 520)),
+        ],
+    )
+    plan = _solved(problem)
+    placed = [v.key for v in plan.visits if v.parts]
+    assert len(placed) == 1
+    unplaced = next(v for v in plan.visits if not v.parts)
+    assert unplaced.unplaced == Unplaced.WINDOW_TOO_TIGHT
+
+
+def test_no_carer_free_is_the_reason_when_everyone_able_is_busy() -> None:
+    problem = day(
+        [carer(1, place=1)],
+        [visit("a", 1, (480, 480), acceptable=(480, 480), duration=60), visit("b", 1, (490, 490), (490, 500))],
+    )
+    plan = _solved(problem)
+    assert _visit(plan, "b").unplaced == Unplaced.NO_CARER_FREE
+
+
+def test_a_double_handed_visit_gets_two_carers_starting_together() -> None:
+    problem = day(
+        [carer(1, place=0), carer(2, place=8), carer(3, place=4, skills=("hoist",))],
+        [visit("hoist", 4, (540, 570), skills=(), carers_needed=2)],
+    )
+    plan = _solved(problem)
+    parts = _visit(plan, "hoist").parts
+    assert len({p.carer for p in parts}) == 2
+    assert parts[0].start == parts[1].start
+    assert 540 <= parts[0].start <= 570
+
+
+def test_a_sequential_double_visit_keeps_its_gap() -> None:
+    problem = day(
+        [carer(1, place=0), carer(2, place=2)],
+        [visit("seq", 3, (540, 560), carers_needed=2, sync=Sync.SEQUENTIAL, gap=(15, 20))],
+    )
+    plan = _solved(problem)
+    first, second = _visit(plan, "seq").parts
+    assert 15 <= second.start - first.start <= 20
+    assert first.carer != second.carer
+
+
+def test_no_second_carer_at_that_time_is_the_reason() -> None:
+    problem = day(
+        [carer(1, shift=(420, 900)), carer(2, shift=(840, 1320))],
+        [visit("pair", 3, (480, 510), carers_needed=2)],
+    )
+    plan = _solved(problem)
+    assert _visit(plan, "pair").unplaced == Unplaced.NO_SECOND_CARER
+
+
+def test_the_break_is_taken_whole_in_its_window_and_a_visit_moves_around_it() -> None:
+    # The break must start 12:00–12:10; a visit wanting 12:00–12:30 waits or comes early.
+    problem = day(
+        [carer(1, break_minutes=30, break_earliest=720, break_latest=730)],
+        [visit("before", 1, (660, 690)), visit("lunch", 2, (720, 750), acceptable=(600, 840))],
+    )
+    plan = _solved(problem)
+    route = plan.routes[0]
+    assert route.break_start is not None and 720 <= route.break_start <= 730
+    lunch = _visit(plan, "lunch").parts[0].start
+    assert lunch + 30 <= route.break_start or lunch >= route.break_start + 30
+
+
+def test_overtime_is_working_time_beyond_the_contract() -> None:
+    problem = day(
+        [carer(1, place=0, contracted_minutes=60)],
+        [visit("a", 2, (480, 500)), visit("b", 2, (600, 620))],
+    )
+    plan = _solved(problem)
+    # 10 there, 30, 0, 30, 10 back = 80 working minutes.
+    assert plan.routes[0].overtime_minutes == 20
+    assert plan.routes[0].travel_minutes == 20
+
+
+def test_the_same_seed_and_iterations_give_the_same_plan() -> None:
+    problem = random_day(5, carers=4, visits=18)
+    first = solve_care(problem, seed=3, iterations=40)
+    second = solve_care(problem, seed=3, iterations=40)
+    assert first == second
+    assert check_care_plan(problem, first) == []
+
+
+def test_progress_is_reported_and_ends_at_one_hundred() -> None:
+    seen: list[tuple[int, str]] = []
+    solve_care(random_day(2), iterations=20, progress=lambda percent, message: seen.append((percent, message)))
+    assert seen[0][0] == 0
+    assert seen[-1][0] == 100
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen)
+
+
+def test_the_engine_beats_staff_first_on_the_preferred_window() -> None:
+    problem = random_day(11, carers=4, visits=20)
+    engine, baseline = _solved(problem, iterations=60), solve_staff_first(problem)
+    assert check_care_plan(problem, baseline) == []
+    ours, theirs = plan_metrics(problem, engine), plan_metrics(problem, baseline)
+    assert (ours.unplaced, ours.minutes_outside) <= (theirs.unplaced, theirs.minutes_outside)
+
+
+def test_an_empty_day_is_an_empty_plan() -> None:
+    problem = day([carer(1, break_minutes=30, break_earliest=700, break_latest=760)], [])
+    plan = _solved(problem)
+    assert plan.visits == ()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_days_give_checked_plans_by_both_planners(seed: int) -> None:
+    problem = random_day(seed, carers=2 + seed % 4, visits=5 + 3 * seed)
+    plan = _solved(problem, iterations=25, seed=seed)
+    assert all(v.parts or v.unplaced is not None for v in plan.visits)
+    assert check_care_plan(problem, solve_staff_first(problem)) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), carers=st.integers(2, 5), visits=st.integers(5, 20))
+def test_any_small_day_gives_a_checker_clean_plan(seed: int, carers: int, visits: int) -> None:
+    problem = random_day(seed, carers=carers, visits=visits)
+    plan = solve_care(problem, seed=seed, iterations=10)
+    assert check_care_plan(problem, plan) == []
+    assert check_care_plan(problem, solve_staff_first(problem)) == []
