@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("pyvrp", reason="pyvrp is not installed: the PyVRP comparison engine is not tested")
 
-from steward.scheduling.care_check import check_care_plan, plan_metrics  # noqa: E402
-from steward.scheduling.care_problem import (  # noqa: E402
+from steward.scheduling.care_check import check_care_plan, plan_metrics
+from steward.scheduling.care_problem import (
     CarePlan,
     CareProblem,
     CarerDay,
@@ -19,7 +19,7 @@ from steward.scheduling.care_problem import (  # noqa: E402
     Unplaced,
     VisitNeed,
 )
-from steward.scheduling.care_pyvrp import solve_care_pyvrp  # noqa: E402
+from steward.scheduling.care_pyvrp import solve_care_pyvrp
 
 H = 60  # minutes in an hour
 
