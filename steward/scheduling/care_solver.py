@@ -720,26 +720,30 @@ def _route_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
 
 
 def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
-    """A visit away from its usual carer or its preferred window, with what stands in the
-    way on the carers who could do it better around that time."""
-    unhappy = [
-        v
-        for v in range(search.n_visits)
-        if search.placed(v) and search.visit_cost(v) >= min(search.w_usual, search.w_pref_carer or search.w_usual)
-    ]
-    if not unhappy:
-        return _related_removal(search, q, rng)
-    v = rng.choice(unhappy)
+    """A visit left unplaced, away from its usual carer or outside its preferred window,
+    with what stands in its way on the carers who could do it better around that time;
+    the repair puts it back first."""
+    unplaced = [v for v in range(search.n_visits) if not search.placed(v)]
+    if unplaced and rng.random() < 0.5:
+        v = rng.choice(unplaced)
+    else:
+        unhappy = [
+            v
+            for v in range(search.n_visits)
+            if search.placed(v) and search.visit_cost(v) >= min(search.w_usual, search.w_pref_carer or search.w_usual)
+        ]
+        if not unhappy:
+            return _related_removal(search, q, rng)
+        v = rng.choice(unhappy)
     search.first_to_insert = v
     chosen = {v}
     low, high = search.needs[v].acceptable
     duration = search.needs[v].duration
-    wanted = (
-        search.usual[v] if search.usual[v] and not any(r in search.usual[v] for r in search.visit_routes(v)) else None
-    )
-    routes = list(wanted) if wanted else [r for r in search.allowed[search.part_base[v]]]
+    usual = search.usual[v]
+    away = search.placed(v) and usual and not any(r in usual for r in search.visit_routes(v))
+    routes = list(usual) if away else list(search.allowed[search.part_base[v]])
     rng.shuffle(routes)
-    for r in routes[:3]:
+    for r in routes[: 3 + search.needs[v].carers_needed]:
         for u in search.routes[r]:
             x = search.visit_of[u]
             if x >= 0 and search.t[u] < high + duration + 60 and search.t[u] + search.dur[u] > low - 60:
