@@ -83,6 +83,9 @@ class CareSearch:
         self.w_travel, self.w_overtime = w.travel_minute, w.overtime_minute
         carers, visits = problem.carers, problem.visits
         self.n_carers = len(carers)
+        for c in carers:
+            if c.travel_profile not in problem.travel:
+                raise ValueError(f"carer {c.id} travels by {c.travel_profile!r}, which has no travel times")
         self.tt = [problem.travel[c.travel_profile] for c in carers]
         self.home = [c.place for c in carers]
         self.s0 = [c.shift_start for c in carers]
