@@ -27,6 +27,17 @@ def clock(minutes: int) -> str:
 
 
 def diagnose(search: CareSearch, v: int) -> tuple[Unplaced, str]:
+    """The reason visit ``v`` is unplaced in the search's current plan."""
+    found = structural(search, v)
+    if found is not None:
+        return found
+    fits = [r for r in search.allowed[search.part_base[v]] if _fits_empty_day(search, r, v)]
+    return _placeable_reason(search, v, fits)
+
+
+def structural(search: CareSearch, v: int) -> tuple[Unplaced, str] | None:
+    """A reason that holds whatever the plan (skills, exclusions, shifts), or None: the
+    engine does not spend its search on such visits."""
     problem = search.problem
     need = problem.visits[v]
     pairs = need.carers_needed >= 2
@@ -48,6 +59,14 @@ def diagnose(search: CareSearch, v: int) -> tuple[Unplaced, str]:
         return Unplaced.OUTSIDE_SHIFTS, f"No able carer's shift covers a start in {window} with the travel."
     if len(fits) < need.carers_needed:
         return Unplaced.NO_SECOND_CARER, f"Only one able carer works at a time that allows a start in {window}."
+    return None
+
+
+def _placeable_reason(search: CareSearch, v: int, fits: list[int]) -> tuple[Unplaced, str]:
+    need = search.problem.visits[v]
+    pairs = need.carers_needed >= 2
+    low, high = need.acceptable
+    window = f"{clock(low)}–{clock(high)}"
     base = search.part_base[v]
     saved = list(search.e)
     for u in search.parts(v):

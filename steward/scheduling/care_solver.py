@@ -20,15 +20,21 @@ How it searches (the ideas of ``engine_lns``, for the care rules):
   acceptable window's end, being back by the shift's end) are checked on it: if the
   earliest schedule breaks one, no schedule of these routes keeps it.
 - **Insertion only delays**, so putting a visit at a place is priced exactly by pushing
-  its delay along the route and across partners, with the whole objective.
-- **Construction**: visits by tightness (double-handed first, then the narrowest
-  acceptable window), each at its cheapest feasible place; a pair at the cheapest
-  combination of two different carers.
+  its delay along the route and across partners, with the whole objective. A lower
+  bound (exact for the route's travel and overtime and the visit's own window and carer)
+  and each node's latest feasible start discard most places before any push.
+- **A break** travels to the next place first when it can still start in time after
+  that, else it is taken where the carer is.
+- **Construction**: double-handed visits first (a pair at the cheapest combination of
+  two different carers), then each single visit with its usual carer where that costs
+  nobody their preferred window, then the rest by tightness (narrowest acceptable
+  window first), each at its cheapest feasible place.
 - **Search**: remove some visits (random, the costliest, related in place and time,
-  whole days of one or two carers, or those away from their usual carer with what
-  blocks that carer), reinsert them and every unplaced visit at their cheapest places,
-  keep the result by simulated annealing on the travel scale (anything dearer in the
-  customer's terms is refused). Deterministic for a seed when bounded by ``iterations``.
+  whole days of one or two carers, or one unplaced, away from its usual carer or outside
+  its window together with what blocks the carers who could do it better), reinsert them
+  at their cheapest places (unplaced ones are retried now and then), keep the result by
+  simulated annealing on the travel scale (anything dearer in the customer's terms is
+  refused). Deterministic for a seed when bounded by ``iterations``.
 """
 
 from __future__ import annotations
@@ -77,6 +83,9 @@ class CareSearch:
         self.w_travel, self.w_overtime = w.travel_minute, w.overtime_minute
         carers, visits = problem.carers, problem.visits
         self.n_carers = len(carers)
+        for c in carers:
+            if c.travel_profile not in problem.travel:
+                raise ValueError(f"carer {c.id} travels by {c.travel_profile!r}, which has no travel times")
         self.tt = [problem.travel[c.travel_profile] for c in carers]
         self.home = [c.place for c in carers]
         self.s0 = [c.shift_start for c in carers]
@@ -120,7 +129,6 @@ class CareSearch:
                 self.allowed.append(allowed)
         self.n_parts = len(self.e)
         self.break_node: list[int] = [-1] * self.n_carers
-        self.break_route: dict[int, int] = {}
         self.unusable: set[int] = set()
         for r, c in enumerate(carers):
             if c.break_minutes > 0:
@@ -135,7 +143,6 @@ class CareSearch:
                     continue
                 u = len(self.e)
                 self.break_node[r] = u
-                self.break_route[u] = r
                 self.e.append(earliest)
                 self.lat.append(latest)
                 self.dur.append(c.break_minutes)
@@ -173,6 +180,10 @@ class CareSearch:
         self.iterations = 0  # search rounds done (reported in the plan's metrics)
         self.first_to_insert: int | None = None  # a destroy step's wish for the repair order
         self.ok = self.recompute()
+        from steward.scheduling.care_diagnose import structural
+
+        # Visits no plan can hold (skills, exclusions, shifts): never searched for.
+        self.hopeless = {v for v in range(self.n_visits) if structural(self, v) is not None}
 
     def _rows(self, ids) -> list[int]:
         index = {c.id: r for r, c in enumerate(self.problem.carers)}
@@ -573,6 +584,8 @@ class CareSearch:
     def insert(self, v: int, rng: random.Random | None = None, noise: float = 0.0) -> bool:
         """Place visit ``v`` at its cheapest feasible place; early (from the acceptable
         window's opening) only when it fits nowhere from the preferred one."""
+        if v in self.hopeless:
+            return False
         found = self.best_insertion(v, rng, noise)
         if found is None:
             low = self.needs[v].acceptable[0]
@@ -720,26 +733,30 @@ def _route_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
 
 
 def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
-    """A visit away from its usual carer or its preferred window, with what stands in the
-    way on the carers who could do it better around that time."""
-    unhappy = [
-        v
-        for v in range(search.n_visits)
-        if search.placed(v) and search.visit_cost(v) >= min(search.w_usual, search.w_pref_carer or search.w_usual)
-    ]
-    if not unhappy:
-        return _related_removal(search, q, rng)
-    v = rng.choice(unhappy)
+    """A visit left unplaced, away from its usual carer or outside its preferred window,
+    with what stands in its way on the carers who could do it better around that time;
+    the repair puts it back first."""
+    unplaced = [v for v in range(search.n_visits) if not search.placed(v) and v not in search.hopeless]
+    if unplaced and rng.random() < 0.5:
+        v = rng.choice(unplaced)
+    else:
+        unhappy = [
+            v
+            for v in range(search.n_visits)
+            if search.placed(v) and search.visit_cost(v) >= min(search.w_usual, search.w_pref_carer or search.w_usual)
+        ]
+        if not unhappy:
+            return _related_removal(search, q, rng)
+        v = rng.choice(unhappy)
     search.first_to_insert = v
     chosen = {v}
     low, high = search.needs[v].acceptable
     duration = search.needs[v].duration
-    wanted = (
-        search.usual[v] if search.usual[v] and not any(r in search.usual[v] for r in search.visit_routes(v)) else None
-    )
-    routes = list(wanted) if wanted else [r for r in search.allowed[search.part_base[v]]]
+    usual = search.usual[v]
+    away = search.placed(v) and usual and not any(r in usual for r in search.visit_routes(v))
+    routes = list(usual) if away else list(search.allowed[search.part_base[v]])
     rng.shuffle(routes)
-    for r in routes[:3]:
+    for r in routes[: 3 + search.needs[v].carers_needed]:
         for u in search.routes[r]:
             x = search.visit_of[u]
             if x >= 0 and search.t[u] < high + duration + 60 and search.t[u] + search.dur[u] > low - 60:
@@ -827,7 +844,7 @@ def _improve(
         q = rng.randint(2, max(3, min(30, search.n_visits // 5)))
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
-        unplaced_before = [v for v in range(search.n_visits) if not search.placed(v)]
+        unplaced_before = [v for v in range(search.n_visits) if not search.placed(v) and v not in search.hopeless]
         search.first_to_insert = None
         removed = destroy(search, q, rng)
         if not search.remove(removed):

@@ -209,6 +209,18 @@ def test_the_engine_beats_staff_first_on_the_preferred_window() -> None:
     assert (ours.unplaced, ours.minutes_outside) <= (theirs.unplaced, theirs.minutes_outside)
 
 
+def test_a_day_with_nobody_working_leaves_every_visit_unplaced_with_the_reason() -> None:
+    problem = day([], [visit("a", 1, (480, 510)), visit("pair", 2, (600, 630), carers_needed=2)])
+    plan = _solved(problem)
+    assert [v.unplaced for v in plan.visits] == [Unplaced.NO_SKILLED_CARER, Unplaced.NO_SKILLED_CARER]
+
+
+def test_a_travel_mode_without_travel_times_is_refused_plainly() -> None:
+    problem = day([carer(1, travel_profile="walk")], [visit("a", 1, (480, 510))])
+    with pytest.raises(ValueError, match="carer 1 travels by 'walk'"):
+        solve_care(problem, iterations=1)
+
+
 def test_an_empty_day_is_an_empty_plan() -> None:
     problem = day([carer(1, break_minutes=30, break_earliest=700, break_latest=760)], [])
     plan = _solved(problem)
