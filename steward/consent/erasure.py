@@ -4,7 +4,8 @@
 
 * every word about the customer is erased — their name, date of birth, needs, what
   matters to them, contact points, what they asked for, messages and notes, handover
-  notes, alert wording, break-glass reasons, the photos and documents on their requests
+  notes, alert wording, break-glass reasons, where their care visits happen and how to get
+  in, the photos and documents on their requests
   (the files are deleted once the erasure commits) — and any mention of their name, email
   address, phone number or address left anywhere else in the database is replaced by
   ``[erased]`` (a scan of every text column of every table);
@@ -43,6 +44,7 @@ from django.utils import timezone
 
 from steward.agreements.models import ServiceAgreement
 from steward.alerts.models import Alert
+from steward.care.models import CareAgreement, VisitPattern
 from steward.customers.models import ContactPoint, Customer
 from steward.errors import Conflict
 from steward.handovers.models import HandoverOffer
@@ -54,6 +56,7 @@ from steward.requests.models import Attachment, Request
 from steward.timeline.models import TimelineEvent
 from steward.timeline.rewrite_guard import timeline_rewrite_allowed
 from steward.transfers.models import TransferClient
+from steward.visits.models import Visit
 
 from .models import AccessEvent, Grant, GrantReceipt, PrivacyRequest, RetainedItem
 from .privacy import lock_open
@@ -86,6 +89,9 @@ REASONS = {
     "access_log": "Who read the record, when and why, tamper-evident: the organisations' proof of lawful access "
     "(GDPR Art. 5(2), 24 and 32) and evidence in claims (Art. 17(3)(e)). Break-glass reasons are erased; "
     "staff names, purposes and dates stay.",
+    "visits": "The care visits delivered: which carer went, when, and whether they arrived (safeguarding and "
+    f"payment records, GDPR Art. 17(3)(b) and (e); {LIMITATION}). Where they happened, how to get in, which "
+    "carers the customer wanted or refused and what each visit was for are erased.",
     "trusted_people": "That someone the customer trusted could act for them, from when until the erasure, so "
     "the access-log entries of their looks still point at someone; their name, address and relationship are "
     "erased (GDPR Art. 5(2) and 17(3)(e)).",
@@ -135,6 +141,8 @@ def identifiers(customer: Customer) -> list[str]:
                 found.add("0" + normalized[2:])
         if postcode:
             found.add(postcode)
+    # Where their care visits happen, as the provider wrote it (e.g. in a planning run's reason).
+    found.update(CareAgreement.objects.filter(customer=customer).values_list("address", flat=True))
     return sorted((s.strip() for s in found if len(s.strip()) >= 5), key=len, reverse=True)
 
 
@@ -217,6 +225,20 @@ def residual_scan(idents: list[str], *, fix: bool) -> list[tuple[str, str, int]]
                 else:
                     _update(model, pk, **{field.name: cleaned})
     return hits
+
+
+def _erase_care(customer: Customer) -> int:
+    """Where the customer's visits happened, how to get in, which carers they wanted or
+    refused and what each regular visit was for go; the visits stay as who went when.
+    Returns how many visits are kept."""
+    care = CareAgreement.objects.filter(customer=customer)
+    for agreement in care:
+        agreement.preferred_carers.clear()
+        agreement.excluded_carers.clear()
+    care.update(address=ERASED, access_notes="", latitude=0.0, longitude=0.0)
+    VisitPattern.objects.filter(care_agreement__customer=customer).update(label=ERASED)
+    Visit.objects.filter(customer=customer).exclude(unplaced_detail="").update(unplaced_detail="")
+    return Visit.objects.filter(customer=customer).count()
 
 
 def _delete_files(names: list[str]) -> None:
@@ -378,6 +400,7 @@ def customer_erase(*, privacy_request: PrivacyRequest, actor: StaffMember) -> Er
                 detail="",
                 resolution=ERASED if alert.resolution else "",
             )
+        counts["visits"] = _erase_care(customer)
         counts["attachments"] = _erase_attachments(customer, now=now)
         counts["trusted_people"] = _end_trusted_people(customer, now=now)
         TransferClient.objects.filter(customer=customer).exclude(answer_reason="").update(answer_reason=ERASED)
@@ -440,6 +463,10 @@ def _retain(request: PrivacyRequest, counts: dict[str, int], *, today: date) -> 
             f"{counts['service_agreements']} services: provider, commissioner, coordinator, service and dates",
         ),
         "alerts": (counts["alerts"], f"{counts['alerts']} safeguarding alerts: kind, who was alerted and when"),
+        "visits": (
+            counts["visits"],
+            f"{counts['visits']} care visits: carer, day, planned and actual times only",
+        ),
         "grants": (counts["grants"], f"{counts['grants']} permissions and their receipts"),
         "access_log": (counts["access_log"], f"{counts['access_log']} access log entries without break-glass reasons"),
         "trusted_people": (

@@ -215,3 +215,41 @@ def test_nobody_acts_for_an_erased_customer_and_who_they_trusted_is_erased_too(w
     assert verify_chain(story.customer.pk) is None
     kept = RetainedItem.objects.get(privacy_request=erasure, category="trusted_people")
     assert kept.count == 1 and "access-log entries" in kept.legal_reason
+
+
+def test_where_care_visits_happened_and_how_to_get_in_are_erased_and_the_visits_kept(db: None) -> None:
+    """After her service ended, an erasure leaves no address, key-safe note, visit labels
+    or carer preferences; the visits stay as who went when, listed as kept with the reason."""
+    from datetime import date
+
+    from steward.agreements.services import agreement_end
+    from steward.alerts.tests.factories import make_care_world
+    from steward.care.models import CareAgreement, VisitPattern
+    from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
+    from steward.visits.models import Visit
+    from steward.visits.tests.factories import make_schedule, make_visit
+
+    care_world = make_care_world()
+    provider = care_world.provider
+    provider.head.is_org_admin = True
+    provider.head.save(update_fields=["is_org_admin"])
+    carer = make_carer(staff=provider.bob)
+    care = make_care_agreement(agreement=care_world.agreement, address="17 Quartermaine Crescent")
+    CareAgreement.objects.filter(pk=care.pk).update(access_notes="Key safe code 4471, back door")
+    care.preferred_carers.add(carer)
+    pattern = make_pattern(care=care, label="Help with my insulin")
+    make_visit(schedule=make_schedule(organisation=provider.org, day=date(2026, 3, 2)), pattern=pattern, carers=[carer])
+    agreement_end(agreement=care_world.agreement, actor=provider.alice, reason="Moved away.")
+
+    erasure = privacy_request_open(customer=care_world.client, kind="erasure", actor=provider.alice)
+    customer_erase(privacy_request=erasure, actor=provider.head)
+
+    for needle in ("17 Quartermaine Crescent", "Key safe code 4471", "Help with my insulin"):
+        assert everywhere(needle) == [], needle
+    care.refresh_from_db()
+    assert (care.latitude, care.longitude) == (0.0, 0.0) and not care.preferred_carers.exists()
+    assert VisitPattern.objects.get(pk=pattern.pk).label == "[erased]"
+    visit = Visit.objects.get(customer=care_world.client)
+    assert visit.assignments.get().carer == carer  # who went, and when, is kept
+    kept = RetainedItem.objects.get(privacy_request=erasure, category="visits")
+    assert kept.count == 1 and "carer" in kept.description
