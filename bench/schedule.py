@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.realistic_day import load_words
 from steward.scheduling import hhcrsp
 from steward.scheduling.hhcrsp_check import check
 from steward.scheduling.solver import NoPlan, SolveOptions, solve
@@ -221,7 +222,7 @@ def hhcrsp_main(*, required: bool = True) -> int:
     header = (
         f"HHCRSP results — engine {engine} at commit {commit}, seed {seed}, {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} → "
-        f"{load_after[0]:.2f} (measured under load: the machine is shared)"
+        f"{load_after[0]:.2f}" + load_words(load_before[0], load_after[0])
     )
     text = report(rows, limits, header)
     out.mkdir(parents=True, exist_ok=True)
