@@ -792,4 +792,39 @@ def visit_time_change(
         # not be someone who plans the rota.
         actor=None,
     )
+    _tell_coordinator(
+        agreement=agreement, pattern=pattern, who=who, actor=actor, new=new, first_day=first_day, last_day=last_day
+    )
     return pattern
+
+
+def _tell_coordinator(
+    *,
+    agreement: ServiceAgreement,
+    pattern: VisitPattern,
+    who: str,
+    actor: StaffMember | None,
+    new: Windows,
+    first_day: date,
+    last_day: date,
+) -> None:
+    """The named person who answers for the service hears of the change at once (unless
+    they typed it in themselves): the new plan is a draft until someone who plans
+    publishes it."""
+    from steward.alerts.continuity import agreement_answerer
+    from steward.notifications.models import Notification
+    from steward.notifications.services import notification_send
+
+    person = agreement_answerer(agreement)
+    if person is None or (actor is not None and person.pk == actor.pk):
+        return
+    notification_send(
+        recipient=person,
+        kind=Notification.Kind.VISIT_TIME_CHANGED,
+        title=f"{who} changed when {pattern.label.lower()} should start",
+        body=(
+            f"It should now start {window_words(new.preferred_from, new.preferred_to)}. Steward is planning "
+            f"{first_day:%A %-d %B} to {last_day:%A %-d %B} again: check the new drafts on the planning page "
+            "and publish them, so the carers and the customer see the new time."
+        ),
+    )

@@ -20,6 +20,7 @@ class Notification(models.Model):
         TRANSFER_NEEDS_DECISION = "transfer_needs_decision", "Transfer clients need your decision"
         TRANSFER_ANSWERED = "transfer_answered", "Transfer clients answered"
         CUSTOMER_CHASED = "customer_chased", "The customer says it is still not fixed"
+        VISIT_TIME_CHANGED = "visit_time_changed", "A customer changed when a visit should start"
 
     recipient = models.ForeignKey("organisations.StaffMember", on_delete=models.PROTECT, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)

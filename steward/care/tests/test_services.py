@@ -17,6 +17,7 @@ from steward.care.tests.factories import make_care_agreement, make_carer, make_p
 from steward.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from steward.organisations.tests.factories import make_staff
 from steward.requests.tests.factories import make_world
+from steward.notifications.models import Notification
 from steward.timeline.models import TimelineEvent
 from steward.trusted.models import TrustedPerson
 from steward.visits.models import ScheduleRun
@@ -297,6 +298,19 @@ def test_the_customer_moves_bedtime_and_the_plan_is_redone(world, bed, django_ca
     assert run.organisation_id == world.provider.org.pk and run.requested_by is None
     assert (run.first_day, run.last_day) == (today + timedelta(days=1), today + timedelta(days=7))
     assert "Amina Khan (customer) changed the preferred time" in run.reason
+    # The coordinator, by name, is told: the new plan waits for someone to publish it.
+    (told,) = Notification.objects.filter(kind=Notification.Kind.VISIT_TIME_CHANGED)
+    assert told.recipient == world.agreement.coordinator
+    assert told.title == "Amina Khan (customer) changed when help into bed should start"
+    assert "between 21:00 and 21:30" in told.body and "publish them" in told.body
+
+
+def test_the_coordinator_typing_in_a_change_is_not_told_of_it_again(world, bed):
+    coordinator = world.agreement.coordinator
+    services.visit_time_change(
+        pattern=bed, customer=world.client, preferred_from=time(21), preferred_to=time(21, 30), actor=coordinator
+    )
+    assert not Notification.objects.filter(kind=Notification.Kind.VISIT_TIME_CHANGED).exists()
 
 
 def test_a_trusted_person_who_may_ask_signs_it_for_the_customer(world, bed):
