@@ -23,10 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from steward.agreements.models import ServiceAgreement
+from steward.care.models import CareAgreement
 from steward.customers.models import ContactPoint, Customer
 from steward.requests.attachment_files import size_in_words
 from steward.requests.models import Attachment, Request
 from steward.timeline.models import TimelineEvent
+from steward.visits.models import Schedule, Visit
 
 from .models import AccessEvent, Grant, GrantReceipt, PrivacyRequest
 from .schema import FORMAT, FORMAT_VERSION, SCHEMA_ID
@@ -232,6 +234,85 @@ def _agreements(customer_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _hm(value: Any) -> str | None:
+    return None if value is None else f"{value:%H:%M}"
+
+
+def _care(customer_id: int) -> list[dict[str, Any]]:
+    """Where the customer's care visits happen, who they want (or refuse) to come and
+    their regular visits with the windows they chose (times of day in the provider's zone)."""
+    agreements = (
+        CareAgreement.objects.filter(customer_id=customer_id)
+        .select_related("provider")
+        .prefetch_related("preferred_carers__staff", "excluded_carers__staff", "patterns__skills", "service_agreement")
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "id": care.pk,
+            "service_agreement": care.service_agreement_id,
+            "provider": care.provider.name,
+            "address": care.address,
+            "latitude": care.latitude,
+            "longitude": care.longitude,
+            "access_notes": care.access_notes,
+            "preferred_carers": sorted(c.staff.display_name for c in care.preferred_carers.all()),
+            "excluded_carers": sorted(c.staff.display_name for c in care.excluded_carers.all()),
+            "regular_visits": [
+                {
+                    "id": p.pk,
+                    "label": p.label,
+                    "weekdays": list(p.weekdays),
+                    "duration_minutes": p.duration_minutes,
+                    "skills": sorted(skill.name for skill in p.skills.all()),
+                    "carers_needed": p.carers_needed,
+                    "preferred_from": _hm(p.preferred_from),
+                    "preferred_to": _hm(p.preferred_to),
+                    "acceptable_from": _hm(p.acceptable_from),
+                    "acceptable_to": _hm(p.acceptable_to),
+                    "valid_from": iso_date(p.valid_from),
+                    "valid_until": iso_date(p.valid_until),
+                    "active": p.is_active,
+                }
+                for p in sorted(care.patterns.all(), key=lambda p: (p.preferred_from, p.pk))
+            ],
+        }
+        for care in agreements
+    ]
+
+
+def _visits(customer_id: int) -> list[dict[str, Any]]:
+    """The visits of published plans: when, who came, and whether they did."""
+    rows = (
+        Visit.objects.filter(customer_id=customer_id, schedule__status=Schedule.Status.PUBLISHED)
+        .select_related("pattern")
+        .prefetch_related("assignments__carer__staff")
+        .order_by("day", "preferred_start", "id")
+    )
+    return [
+        {
+            "id": v.pk,
+            "day": iso_date(v.day),
+            "label": v.pattern.label,
+            "status": v.status,
+            "preferred_start": iso(v.preferred_start),
+            "preferred_end": iso(v.preferred_end),
+            "planned_start": iso(v.planned_start),
+            "unplaced_reason": v.get_unplaced_reason_display() if v.unplaced_reason else None,
+            "carers": [
+                {
+                    "name": a.carer.staff.display_name,
+                    "planned_start": iso(a.planned_start),
+                    "arrived_at": iso(a.checked_in_at),
+                    "left_at": iso(a.checked_out_at),
+                }
+                for a in v.assignments.all()
+            ],
+        }
+        for v in rows
+    ]
+
+
 def _grants(customer_id: int) -> list[dict[str, Any]]:
     rows = (
         Grant.objects.filter(customer_id=customer_id).select_related("organisation", "team").order_by("starts_at", "id")
@@ -329,6 +410,8 @@ def customer_export(customer: Customer, *, exported_by: str = "Steward") -> dict
         "requests": _requests(cid),
         "attachments": _attachments(cid),
         "service_agreements": _agreements(cid),
+        "care": _care(cid),
+        "visits": _visits(cid),
         "grants": _grants(cid),
         "receipts": _receipts(cid),
         "access_log": _access_log(cid),
@@ -354,6 +437,14 @@ def customer_export_html(document: dict[str, Any]) -> str:
         for a in document.get("attachments", [])
     ]
     access_log = [{**e, "when": _readable(e["at"])} for e in document["access_log"]]
+    visits = [
+        {
+            **v,
+            "planned": _readable(v["planned_start"]),
+            "came": [{**a, "arrived": _readable(a["arrived_at"])} for a in v["carers"]],
+        }
+        for v in document.get("visits", [])
+    ]
     return render_to_string(
         "consent/customer_export.html",
         {
@@ -361,6 +452,7 @@ def customer_export_html(document: dict[str, Any]) -> str:
             "timeline": timeline,
             "attachments": attachments,
             "access_log": access_log,
+            "visits": visits,
             "exported": _readable(document["exported_at"]),
         },
     )

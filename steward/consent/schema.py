@@ -62,13 +62,16 @@ EXPORT_SCHEMA: dict[str, Any] = {
             "requests": {"type": "array", "items": {"$ref": "#/$defs/request"}},
             "attachments": {"type": "array", "items": {"$ref": "#/$defs/attachment"}},
             "service_agreements": {"type": "array", "items": {"$ref": "#/$defs/agreement"}},
+            "care": {"type": "array", "items": {"$ref": "#/$defs/care"}},
+            "visits": {"type": "array", "items": {"$ref": "#/$defs/visit"}},
             "grants": {"type": "array", "items": {"$ref": "#/$defs/grant"}},
             "receipts": {"type": "array", "items": {"$ref": "#/$defs/receipt"}},
             "access_log": {"type": "array", "items": {"$ref": "#/$defs/access"}},
             "privacy_requests": {"type": "array", "items": {"$ref": "#/$defs/privacy_request"}},
         },
-        # Exports made before files could be attached have no "attachments".
-        optional=("$schema", "attachments"),
+        # Exports made before files could be attached have no "attachments"; before
+        # care visits, no "care" or "visits".
+        optional=("$schema", "attachments", "care", "visits"),
     ),
     "$defs": {
         "customer": _obj(
@@ -154,6 +157,57 @@ EXPORT_SCHEMA: dict[str, Any] = {
                 "started_at": WHEN,
                 "ended_at": WHEN_OR_NULL,
                 "end_reason": STR,
+            }
+        ),
+        "care": _obj(
+            {
+                "id": ID,
+                "service_agreement": ID,
+                "provider": STR,
+                "address": STR,
+                "latitude": {"type": "number"},
+                "longitude": {"type": "number"},
+                "access_notes": STR,
+                "preferred_carers": {"type": "array", "items": STR},
+                "excluded_carers": {"type": "array", "items": STR},
+                "regular_visits": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "id": ID,
+                            "label": STR,
+                            "weekdays": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                            "duration_minutes": {"type": "integer", "minimum": 1},
+                            "skills": {"type": "array", "items": STR},
+                            "carers_needed": {"type": "integer", "minimum": 1},
+                            "preferred_from": STR,
+                            "preferred_to": STR,
+                            "acceptable_from": STR,
+                            "acceptable_to": STR,
+                            "valid_from": {"type": "string", "format": "date"},
+                            "valid_until": {"type": ["string", "null"], "format": "date"},
+                            "active": BOOL,
+                        }
+                    ),
+                },
+            }
+        ),
+        "visit": _obj(
+            {
+                "id": ID,
+                "day": {"type": "string", "format": "date"},
+                "label": STR,
+                "status": STR,
+                "preferred_start": WHEN,
+                "preferred_end": WHEN,
+                "planned_start": WHEN_OR_NULL,
+                "unplaced_reason": TEXT_OR_NULL,
+                "carers": {
+                    "type": "array",
+                    "items": _obj(
+                        {"name": STR, "planned_start": WHEN, "arrived_at": WHEN_OR_NULL, "left_at": WHEN_OR_NULL}
+                    ),
+                },
             }
         ),
         "grant": _obj(

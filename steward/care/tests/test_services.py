@@ -15,9 +15,9 @@ from steward.care.models import Absence, CareAgreement, Carer, Shift, VisitPatte
 from steward.care.services import PatternData, ShiftData
 from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern, make_skill
 from steward.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from steward.notifications.models import Notification
 from steward.organisations.tests.factories import make_staff
 from steward.requests.tests.factories import make_world
-from steward.notifications.models import Notification
 from steward.timeline.models import TimelineEvent
 from steward.trusted.models import TrustedPerson
 from steward.visits.models import ScheduleRun

@@ -166,3 +166,37 @@ def test_an_export_made_before_files_existed_still_follows_the_schema(world: Wor
     doc = customer_export(tell(world).customer)
     doc.pop("attachments")
     assert schema_errors(doc) == []
+
+
+def test_the_export_holds_her_care_visits_and_when_she_wants_them(db: None) -> None:
+    """Where the visits happen, how to get in, who she wants, her regular visits with her
+    windows, and the visits of published plans with who came: in the JSON, valid by the
+    schema, and on the readable page."""
+    from datetime import date, time
+
+    from steward.alerts.tests.factories import make_care_world
+    from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
+    from steward.consent.export import customer_export_html
+    from steward.visits.tests.factories import make_schedule, make_visit
+
+    care_world = make_care_world()
+    carer = make_carer(staff=care_world.provider.bob)
+    care = make_care_agreement(agreement=care_world.agreement, address="3 Willow Walk")
+    care.preferred_carers.add(carer)
+    bed = make_pattern(
+        care=care, label="Help into bed", preferred=(time(21), time(21, 30)), acceptable=(time(20, 30), time(22))
+    )
+    schedule = make_schedule(organisation=care_world.provider.org, day=date(2026, 3, 2))
+    make_visit(schedule=schedule, pattern=bed, carers=[carer])
+
+    doc = customer_export(care_world.client)
+
+    assert schema_errors(doc) == []
+    (exported,) = doc["care"]
+    assert exported["address"] == "3 Willow Walk" and exported["preferred_carers"] == ["Bob Baker"]
+    (regular,) = exported["regular_visits"]
+    assert (regular["label"], regular["preferred_from"], regular["preferred_to"]) == ("Help into bed", "21:00", "21:30")
+    (visit,) = doc["visits"]
+    assert visit["day"] == "2026-03-02" and visit["carers"][0]["name"] == "Bob Baker"
+    page = customer_export_html(doc)
+    assert "Your care visits" in page and "3 Willow Walk" in page and "02 Mar 2026 21:00" in page
