@@ -36,6 +36,7 @@ run: demo ## Set up, load the demo and serve on http://$(HOST):$(PORT)
 	@echo
 	@echo "  Steward is starting on http://$(HOST):$(PORT)/"
 	@echo "  Staff console:  http://$(HOST):$(PORT)/console/   e.g. dan.evans (call handler) or priya.shah (team lead)"
+	@echo "                  kim.lee plans CheapCare's visits (Schedule); joy.mensah is a carer (My visits today)"
 	@echo "  Admin:          http://$(HOST):$(PORT)/admin/     admin"
 	@echo "  API docs:       http://$(HOST):$(PORT)/api/v1/docs  (token: $(BIN)/python manage.py issue_token dan.evans)"
 	@echo "  Demo password for everyone: steward-demo"
