@@ -37,6 +37,8 @@ run: demo ## Set up, load the demo and serve on http://$(HOST):$(PORT)
 	@echo "  Steward is starting on http://$(HOST):$(PORT)/"
 	@echo "  Staff console:  http://$(HOST):$(PORT)/console/   e.g. dan.evans (call handler) or priya.shah (team lead)"
 	@echo "                  kim.lee plans CheapCare's visits (Schedule); joy.mensah is a carer (My visits today)"
+	@echo "  Customer portal: http://$(HOST):$(PORT)/me/       e.g. amina.khan@example.org or sara.khan@example.org"
+	@echo "                  (the one-time sign-in code is printed in this terminal, as the email it would be)"
 	@echo "  Admin:          http://$(HOST):$(PORT)/admin/     admin"
 	@echo "  API docs:       http://$(HOST):$(PORT)/api/v1/docs  (token: $(BIN)/python manage.py issue_token dan.evans)"
 	@echo "  Demo password for everyone: steward-demo"
