@@ -766,6 +766,77 @@ def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int
     return chosen
 
 
+def _insert_on(search: CareSearch, v: int, rows: set[int]) -> bool:
+    """Place single-carer visit ``v`` at its cheapest feasible place on one of ``rows``."""
+    u = search.part_base[v]
+    best: tuple[int, dict[int, int], dict[int, list[int]], list[tuple[int, int, int]]] | None = None
+    for bound, r, k in search._candidates(v, u):
+        if r not in rows:
+            continue
+        if best is not None and bound >= best[0]:
+            break
+        priced = search._try(v, [(u, r, k)])
+        if priced is not None and (best is None or priced[0] < best[0]):
+            best = (priced[0], priced[1], priced[2], [(u, r, k)])
+    if best is None:
+        return False
+    search.commit(v, best)
+    return True
+
+
+SWAP_SHARE = 0.1  # of a time-bounded search, spent on exchanges at the end
+SWAP_PASSES = 4  # passes over the visits away from their usual carer, at most
+SWAP_MINUTES = 90  # how far apart in time two visits may be to be exchanged between carers
+SWAP_PARTNERS = 4  # visits tried in exchange, nearest in time first
+
+
+def _win_back_usual(search: CareSearch, out_of_time: Callable[[], bool]) -> int:
+    """Continuity the destroy-and-repair rounds cannot win back: put a visit on its usual
+    carer's day, alone or in exchange for one of theirs at about the same time, each
+    placed at its cheapest; kept only when the whole day costs less, so no customer's
+    window gets worse for it. (Repairing visit by visit, the exchange needs a window
+    made worse first, which the search refuses.) Returns the exchanges kept."""
+    kept = 0
+    current = search.cost()
+    order = sorted(range(search.n_visits), key=lambda v: (-search.visit_cost(v), v))
+    for v in order:
+        if out_of_time():
+            break
+        if search.double[v] or not search.usual[v] or not search.placed(v):
+            continue
+        u = search.part_base[v]
+        here = search.route_of[u]
+        if here in search.usual[v]:
+            continue
+        for ru in sorted(search.usual[v] & set(search.allowed[u])):
+            near = sorted(
+                (abs(search.t[x] - search.t[u]), search.visit_of[x])
+                for x in search.routes[ru]
+                if search.visit_of[x] >= 0
+                and not search.double[search.visit_of[x]]
+                and abs(search.t[x] - search.t[u]) <= SWAP_MINUTES
+                and here in search.allowed[x]
+            )
+            swapped = False
+            exchanges: list[set[int]] = [set()] + [{w} for _, w in near[:SWAP_PARTNERS]]
+            for others in exchanges:
+                saved = search.save()
+                ok = (
+                    search.remove({v} | others)
+                    and _insert_on(search, v, {ru})
+                    and all(_insert_on(search, w, {here}) or search.insert(w) for w in sorted(others))
+                )
+                cost = search.cost() if ok else math.inf
+                if cost < current:
+                    current, swapped = int(cost), True
+                    kept += 1
+                    break
+                search.restore(saved)
+            if swapped:
+                break
+    return kept
+
+
 DESTROY = (_random_removal, _worst_removal, _related_removal, _route_removal, _customer_removal, _customer_removal)
 
 
@@ -795,7 +866,18 @@ def solve_care(
         _seed_usual(search, order)
         _repair(search, order, None, 0.0)
         reporter(5, f"First plan: {search.placed_visits} of {search.n_visits} visits placed", force=True)
-        _improve(search, rng, started, tick, time_limit, iterations, reporter)
+        # The last tenth of the time wins back usual carers by exchanges (bounded by
+        # passes, not time, when the search is bounded by rounds: the same plan anywhere).
+        search_share = 1.0 if iterations is not None else 1.0 - SWAP_SHARE
+        _improve(search, rng, started, tick, time_limit * search_share, iterations, reporter)
+        reporter(99, "Keeping usual carers where it costs nobody their time", force=True)
+        out_of_time = (lambda: False) if iterations is not None else (lambda: tick() - started >= time_limit)
+        for _ in range(SWAP_PASSES):
+            if not _win_back_usual(search, out_of_time) or out_of_time():
+                break
+        if iterations is None and not out_of_time():
+            # Exchanges exhausted early: the search goes on from there, cool, to the limit.
+            _improve(search, rng, started, tick, time_limit, None, reporter)
     plan = build_plan(search, diagnose)
     reporter(100, f"Done: {plan.metrics.get('placed', 0):.0f} of {len(problem.visits)} visits placed", force=True)
     return plan

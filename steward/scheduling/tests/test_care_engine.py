@@ -242,3 +242,32 @@ def test_any_small_day_gives_a_checker_clean_plan(seed: int, carers: int, visits
     plan = solve_care(problem, seed=seed, iterations=10)
     assert check_care_plan(problem, plan) == []
     assert check_care_plan(problem, solve_staff_first(problem)) == []
+
+
+def test_two_carers_crossed_over_are_exchanged_back_to_their_usual_customers() -> None:
+    """Ann usually goes to "a" and Bob to "b", both at 9:00 next door to each other. A day
+    that sends each to the other's customer is put right by the exchange, which a repair
+    of one visit at a time cannot do (moving either alone makes a window worse)."""
+    from steward.scheduling.care_check import check_care_plan, plan_metrics
+    from steward.scheduling.care_diagnose import diagnose
+    from steward.scheduling.care_solver import CareSearch, _insert_on, _win_back_usual, build_plan
+
+    problem = day(
+        [carer(1, place=0), carer(2, place=0)],
+        [
+            visit("a", 1, (540, 545), acceptable=(540, 545), duration=60, usual_carers=(1,)),
+            visit("b", 2, (540, 545), acceptable=(540, 545), duration=60, usual_carers=(2,)),
+        ],
+    )
+    search = CareSearch(problem)
+    ann, bob = 0, 1  # routes, in the order of the carers
+    assert _insert_on(search, 0, {bob}) and _insert_on(search, 1, {ann})  # crossed over
+    before = search.cost()
+
+    assert _win_back_usual(search, lambda: False) >= 1
+
+    assert search.cost() < before
+    plan = build_plan(search, diagnose)
+    assert check_care_plan(problem, plan) == []
+    assert {p.key: p.parts[0].carer for p in plan.visits} == {"a": 1, "b": 2}
+    assert plan_metrics(problem, plan).totals()["continuity_pct"] == 100.0
