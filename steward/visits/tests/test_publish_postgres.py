@@ -4,15 +4,12 @@ published per day, and a check-in racing a publication is never left on a replac
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from steward.requests.tests.test_postgres import _run_together as _together
 from steward.visits.attendance import visit_check_in
 from steward.visits.models import Schedule, ScheduleRun, VisitAssignment
 from steward.visits.planning import run_execute
@@ -21,43 +18,6 @@ from steward.visits.tests.engine_stand_in import stand_in_solve
 from steward.visits.tests.factories import make_planned_day, make_schedule, make_visit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-WAIT = 10
-
-
-class Worker(threading.Thread):
-    def __init__(self, work: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.work = work
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.work()
-        except BaseException as exc:
-            self.error = exc
-        finally:
-            connection.close()
-
-
-def _together(*works: Callable[[], Any]) -> list[Worker]:
-    barrier = threading.Barrier(len(works), timeout=WAIT)
-
-    def synchronised(work: Callable[[], Any]) -> Callable[[], Any]:
-        def go() -> Any:
-            barrier.wait()
-            return work()
-
-        return go
-
-    workers = [Worker(synchronised(w)) for w in works]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(WAIT * 3)
-        assert not w.is_alive(), "a worker thread is stuck"
-    return workers
 
 
 def test_two_workers_plan_a_run_once() -> None:
