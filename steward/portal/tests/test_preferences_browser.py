@@ -5,47 +5,28 @@ its check page. Screenshots go to test-results/screenshots/ (git-ignored)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core import mail
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from steward.consent.models import Grant, PrivacyRequest
+from steward.console.tests.test_browser import (
+    SCREENSHOTS,
+    browser,  # noqa: F401 - `browser` is a fixture
+)
 from steward.customers.models import ContactPreferences
+
+from .test_browser_trusted import sign_in
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-results" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 
-
-@pytest.fixture
-def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-            connections.close_all()
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/me/sign-in/")
-    page.get_by_label("Your email address").fill(email)
-    page.get_by_role("button").filter(has_text=re.compile("code", re.I)).first.click()
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
-    assert code is not None
-    page.get_by_label("The 6-digit code from the email").fill(code.group(1))
-    page.get_by_role("button").filter(has_text=re.compile("sign in|continue", re.I)).first.click()
-
-
-def test_mrs_khan_sets_her_preferences_and_gives_a_permission(live_server: Any, demo: Any, browser: Browser) -> None:
+def test_mrs_khan_sets_her_preferences_and_gives_a_permission(
+    live_server: Any,
+    demo: Any,
+    browser: Browser,  # noqa: F811
+) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 420, "height": 900})  # a phone
     page.set_default_timeout(15_000)
