@@ -671,6 +671,24 @@ def _seed_usual(search: CareSearch, visits: list[int]) -> None:
                 break
 
 
+def _return_to_usual(
+    search: CareSearch, visits: list[int], usual_of: dict[int, int], rng: random.Random, noise: float
+) -> None:
+    """Put each visit back on its usual carer's day (``usual_of``) at the cheapest place
+    there, where that costs no customer a minute of their preferred window; the rest
+    are left for the repair that follows."""
+    for v in visits:
+        u = search.part_base[v]
+        everyone = search.allowed[u]
+        search.allowed[u] = [usual_of[v]]
+        try:
+            found = search.best_insertion(v, rng, noise)
+        finally:
+            search.allowed[u] = everyone
+        if found is not None and found[0] < search.w_minute:
+            search.commit(v, found)
+
+
 def _random_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
     placed = [v for v in range(search.n_visits) if search.placed(v)]
     return set(rng.sample(placed, min(q, len(placed))))
@@ -784,6 +802,12 @@ def _insert_on(search: CareSearch, v: int, rows: set[int]) -> bool:
     return True
 
 
+# The share of destroy-and-repair rounds in which visits taken from their usual carer
+# go back to that carer first. Without it the repair hands a usual carer's place to
+# whichever visit is reinserted first, and continuity drains away round by round while
+# the windows are repaired; with it, measured on the realistic day (25 s, days 0-4), the
+# usual carer was kept on about 4 more points of visits and the windows did not suffer.
+PIN_USUAL = 0.5
 SWAP_SHARE = 0.1  # of a time-bounded search, spent on exchanges at the end
 SWAP_PASSES = 4  # passes over the visits away from their usual carer, at most
 SWAP_MINUTES = 90  # how far apart in time two visits may be to be exchanged between carers
@@ -929,6 +953,11 @@ def _improve(
         unplaced_before = [v for v in range(search.n_visits) if not search.placed(v) and v not in search.hopeless]
         search.first_to_insert = None
         removed = destroy(search, q, rng)
+        keep = {
+            v: r
+            for v in removed
+            if (r := search.route_of[search.part_base[v]]) in search.usual[v] and not search.double[v]
+        }
         if not search.remove(removed):
             search.restore(saved)
             continue
@@ -946,6 +975,10 @@ def _improve(
             order.remove(search.first_to_insert)
             order.insert(0, search.first_to_insert)
         noise = 0.05 if rng.random() < 0.2 else 0.0
+        if keep and rng.random() < PIN_USUAL:
+            if search.first_to_insert is not None:
+                search.insert(order[0], rng, noise)  # what the destroy step made room for
+            _return_to_usual(search, [v for v in order if v in keep], keep, rng, noise)
         _repair(search, order, rng, noise)
         cost = search.cost()
         if cost <= current or rng.random() < math.exp(-(cost - current) / temperature):
