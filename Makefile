@@ -67,7 +67,7 @@ bench: migrate ## Measure p50/p95 on a generated dataset (BENCH_CUSTOMERS=100000
 	@$(BIN)/python -m bench.run
 
 .PHONY: bench-schedule
-bench-schedule: install ## The scheduler on the HHCRSP instances and a realistic care day (BENCH_SCHEDULE=hhcrsp,day, HHCRSP_DIR, HHCRSP_LIMITS=10,60, DAY_LIMIT=20 …)
+bench-schedule: install ## The scheduler on the HHCRSP instances and a realistic care day (BENCH_SCHEDULE=hhcrsp,day, HHCRSP_DIR, HHCRSP_LIMITS=10,60, DAY_LIMIT=28, DAY_SEARCH_SEEDS …)
 	@$(BIN)/python -m bench.schedule
 
 .PHONY: lock
