@@ -808,6 +808,7 @@ def _insert_on(search: CareSearch, v: int, rows: set[int]) -> bool:
 # the windows are repaired; with it, measured on the realistic day (25 s, days 0-4), the
 # usual carer was kept on about 4 more points of visits and the windows did not suffer.
 PIN_USUAL = 0.5
+RETRY_BACKOFF_MAX = 5  # an unplaced visit failing again and again is retried every 2**5 rounds at most
 SWAP_SHARE = 0.1  # of a time-bounded search, spent on exchanges at the end
 SWAP_PASSES = 4  # passes over the visits away from their usual carer, at most
 SWAP_MINUTES = 90  # how far apart in time two visits may be to be exchanged between carers
@@ -938,6 +939,8 @@ def _improve(
     best_state = search.save()
     temperature0 = 30 * search.w_travel
     done = 0
+    failures: dict[int, int] = {}  # unplaced visit -> retries failed in a row
+    retry_at: dict[int, int] = {}  # unplaced visit -> the round from which it is retried again
     while True:
         elapsed = tick() - started
         share = done / iterations if iterations is not None else (elapsed / time_limit if time_limit > 0 else 1.0)
@@ -951,6 +954,7 @@ def _improve(
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
         unplaced_before = [v for v in range(search.n_visits) if not search.placed(v) and v not in search.hopeless]
+        unplaced_set = set(unplaced_before)
         search.first_to_insert = None
         removed = destroy(search, q, rng)
         keep = {
@@ -961,8 +965,13 @@ def _improve(
         if not search.remove(removed):
             search.restore(saved)
             continue
-        # Visits left unplaced are tried again now and then (each failure costs a full search).
-        retry = {v for v in unplaced_before if v not in removed} if rng.random() < 0.25 else set()
+        # Visits left unplaced are tried again now and then; each failure costs a full
+        # search (a pair's, dearest of all), so one that keeps failing waits longer.
+        retry = (
+            {v for v in unplaced_before if v not in removed and retry_at.get(v, 0) <= done}
+            if rng.random() < 0.25
+            else set()
+        )
         order = sorted(removed | retry)
         how = rng.randrange(3)
         if how == 0:
@@ -979,14 +988,32 @@ def _improve(
             if search.first_to_insert is not None:
                 search.insert(order[0], rng, noise)  # what the destroy step made room for
             _return_to_usual(search, [v for v in order if v in keep], keep, rng, noise)
-        _repair(search, order, rng, noise)
-        cost = search.cost()
-        if cost <= current or rng.random() < math.exp(-(cost - current) / temperature):
-            current = cost
-            if cost < best_cost:
-                best_cost, best_state = cost, search.save()
-        else:
+        # A visit that was placed and now fits nowhere dooms the round (leaving it out
+        # costs more than anything the round can win) unless as many visits left out
+        # before get in: stop repairing once the failures outnumber those.
+        spare = sum(1 for v in order if v in unplaced_set)
+        for v in order:
+            if not search.placed(v) and not search.insert(v, rng, noise) and v not in unplaced_set:
+                spare -= 1
+                if spare < 0:
+                    break
+        if spare < 0:
             search.restore(saved)
+        else:
+            cost = search.cost()
+            if cost <= current or rng.random() < math.exp(-(cost - current) / temperature):
+                current = cost
+                if cost < best_cost:
+                    best_cost, best_state = cost, search.save()
+            else:
+                search.restore(saved)
+        for v in retry:
+            if search.placed(v):
+                failures.pop(v, None)
+                retry_at.pop(v, None)
+            else:
+                failures[v] = failures.get(v, 0) + 1
+                retry_at[v] = done + 2 ** min(failures[v], RETRY_BACKOFF_MAX)
     search.restore(best_state)
 
 
