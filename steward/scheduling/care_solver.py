@@ -376,22 +376,35 @@ class CareSearch:
                 return r
         raise AssertionError("a new node is in no route")  # pragma: no cover
 
-    def recompute(self) -> bool:
-        """Earliest starts of the current routes from scratch (after removals)."""
-        placed = [u for route in self.routes for u in route]
+    def recompute(self, rows: set[int] | None = None) -> bool:
+        """Earliest starts of the current routes from scratch (after removals): of every
+        route, or of ``rows`` and every route tied to them by a double-handed visit
+        (the others cannot move)."""
+        if rows is None:
+            rows = set(range(self.n_carers))
+        else:
+            partner, route_of = self.partner, self.route_of
+            frontier = list(rows)
+            while frontier:
+                for u in self.routes[frontier.pop()]:
+                    p = partner[u]
+                    if p >= 0 and (rp := route_of[p]) >= 0 and rp not in rows:
+                        rows.add(rp)
+                        frontier.append(rp)
+        placed = [u for r in rows for u in self.routes[r]]
         nt = dict.fromkeys(placed, NEVER)
         saved = {u: self.t[u] for u in placed}
         for u in placed:
             self.t[u] = NEVER
-        dirty = {r: (0, len(route)) for r, route in enumerate(self.routes) if route}
+        dirty = {r: (0, len(self.routes[r])) for r in rows if self.routes[r]}
         if not self._propagate({}, dirty, nt, set()):
             for u, value in saved.items():
                 self.t[u] = value
             return False
         for u, value in nt.items():
             self.t[u] = value
-        for r, route in enumerate(self.routes):
-            self.travel[r], self.work[r] = self.route_travel(r, route)
+        for r in rows:
+            self.travel[r], self.work[r] = self.route_travel(r, self.routes[r])
             self._latest(r)
         return True
 
@@ -610,9 +623,11 @@ class CareSearch:
         nodes = {u for v in visits for u in self.parts(v) if self.route_of[u] >= 0}
         if not nodes:
             return True
+        touched = set()
         for r, route in enumerate(self.routes):
             if any(u in nodes for u in route):
                 self.routes[r] = [u for u in route if u not in nodes]
+                touched.add(r)
         for u in nodes:
             self.route_of[u] = -1
             self.t[u] = NEVER
@@ -620,7 +635,7 @@ class CareSearch:
             if self.placed_visits and any(u in nodes for u in self.parts(v)):
                 self.placed_visits -= 1
             self._set_release(v, self.release[v])
-        return self.recompute()
+        return self.recompute(touched)
 
     # -- state ------------------------------------------------------------------------
 
