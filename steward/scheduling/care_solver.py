@@ -44,6 +44,7 @@ import math
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 from steward.scheduling.care_problem import (
@@ -877,6 +878,50 @@ def _win_back_usual(search: CareSearch, out_of_time: Callable[[], bool]) -> int:
     return kept
 
 
+def _released_at(search: CareSearch, saved: tuple, v: int, rows: set[int], start: int) -> bool:
+    """The saved day with visit ``v`` starting no earlier than ``start``; False if infeasible."""
+    search.restore(saved)
+    search._set_release(v, start)
+    return search.recompute(set(rows))
+
+
+def _come_later(search: CareSearch) -> int:
+    """Visits that had to be let in early (before the preferred window) start at the
+    earliest moment the carer can be there; many could wait nearer the window without
+    making anything else worse. Move each to its window's opening, or else to the latest
+    start that keeps the day feasible (found by halving: a later start only delays what
+    follows), where that lowers the cost. Returns how many moved."""
+    moved = 0
+    current = search.cost()
+    for v in range(search.n_visits):
+        base = search.part_base[v]
+        opening = search.pref[v][0]
+        if not search.placed(v) or search.t[base] >= opening:
+            continue
+        rows = set(search.visit_routes(v))
+        saved = search.save()
+        feasible = partial(_released_at, search, saved, v, rows)
+        low, high = search.t[base], opening  # low is feasible (it is the current plan)
+        if feasible(high):
+            low = high
+        else:
+            while high - low > 1:
+                middle = (low + high) // 2
+                if feasible(middle):
+                    low = middle
+                else:
+                    high = middle
+        if low > search.t[base] or feasible(low):
+            feasible(low)
+            cost = search.cost()
+            if cost < current:
+                current = cost
+                moved += 1
+                continue
+        search.restore(saved)
+    return moved
+
+
 DESTROY = (_random_removal, _worst_removal, _related_removal, _route_removal, _customer_removal, _customer_removal)
 
 
@@ -918,6 +963,7 @@ def solve_care(
         if iterations is None and not out_of_time():
             # Exchanges exhausted early: the search goes on from there, cool, to the limit.
             _improve(search, rng, started, tick, time_limit, None, reporter)
+        _come_later(search)
     plan = build_plan(search, diagnose)
     reporter(100, f"Done: {plan.metrics.get('placed', 0):.0f} of {len(problem.visits)} visits placed", force=True)
     return plan

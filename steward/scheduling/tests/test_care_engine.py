@@ -271,3 +271,58 @@ def test_two_carers_crossed_over_are_exchanged_back_to_their_usual_customers() -
     assert check_care_plan(problem, plan) == []
     assert {p.key: p.parts[0].carer for p in plan.visits} == {"a": 1, "b": 2}
     assert plan_metrics(problem, plan).totals()["continuity_pct"] == 100.0
+
+
+def test_a_visit_let_in_early_waits_for_its_window_when_nothing_stops_it() -> None:
+    """A visit placed from its acceptable window's opening (because at some moment of
+    the search it fitted nowhere later) is moved to its preferred window's opening at the
+    end when the day allows, and no later than what follows it allows."""
+    from steward.scheduling.care_diagnose import diagnose
+    from steward.scheduling.care_solver import CareSearch, _come_later, build_plan
+
+    problem = day(
+        [carer(1, place=0)],
+        [
+            # Preferred 9:00-9:30, accepted from 8:00; then a fixed 10:00 visit next door.
+            visit("a", 1, (540, 570), acceptable=(480, 600), duration=30),
+            visit("b", 2, (600, 600), acceptable=(600, 600), duration=30),
+        ],
+    )
+    search = CareSearch(problem)
+    search._set_release(0, 480)  # as the search does when a visit fits nowhere later
+    assert search.insert(0) and search.insert(1)
+    assert search.t[search.part_base[0]] == 480  # as early as it may
+    before = search.cost()
+
+    assert _come_later(search) == 1
+
+    plan = build_plan(search, diagnose)
+    assert check_care_plan(problem, plan) == []
+    assert search.cost() < before
+    assert _visit(plan, "a").parts[0].start == 540  # in the preferred window now
+    assert _visit(plan, "b").parts[0].start == 600
+
+
+def test_a_visit_let_in_early_waits_only_as_long_as_the_next_visit_allows() -> None:
+    from steward.scheduling.care_diagnose import diagnose
+    from steward.scheduling.care_solver import CareSearch, _come_later, build_plan
+
+    problem = day(
+        [carer(1, place=0)],
+        [
+            visit("a", 1, (540, 570), acceptable=(480, 580), duration=30),
+            # 9:15 sharp next door (until 9:45, so "a" cannot come after it): "a" must
+            # end by 9:10 (5 minutes' travel).
+            visit("b", 2, (555, 555), acceptable=(555, 555), duration=30),
+        ],
+    )
+    search = CareSearch(problem)
+    search._set_release(0, 480)
+    assert search.insert(0) and search.insert(1)
+    assert search.t[search.part_base[0]] == 480
+
+    _come_later(search)
+
+    plan = build_plan(search, diagnose)
+    assert check_care_plan(problem, plan) == []
+    assert _visit(plan, "a").parts[0].start == 520  # the latest start that still reaches "b" at 9:15
