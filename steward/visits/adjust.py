@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -48,7 +48,7 @@ from steward.timeline.models import TimelineEvent
 
 from .models import Schedule, Visit, VisitAssignment
 from .permissions import can_plan
-from .problem_build import BuiltProblem, TravelMatrix, build_care_problem, visit_key
+from .problem_build import BuiltProblem, TravelMatrix, build_care_problem, local_midnight, visit_key
 from .reports import schedule_report
 
 # A visit that has begun, ended or was missed is history, not a plan to change.
@@ -283,6 +283,22 @@ class _Words:
         words = re.sub(r"visit (pattern:\d+:\S+)", lambda v: self.visit(v[1]), error)
         words = re.sub(r"carer (\d+)", lambda c: self.carer(int(c[1])), words)
         return "move_breaks_rules", words[0].upper() + words[1:] + "."
+
+
+def move_start(*, day: date, text: str) -> datetime:
+    """The instant a planner means by ``text``: a time of day ("08:40") on the plan's day, or
+    an ISO date and time (the organisation's local time when it has no offset)."""
+    zone = local_midnight(day).tzinfo
+    text = (text or "").strip()
+    try:
+        if m := re.fullmatch(r"(\d{1,2}):(\d{2})", text):
+            return datetime.combine(day, time(int(m[1]), int(m[2])), tzinfo=zone)
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "Give the new start as a time of day, such as 08:40, or a date and time.", code="invalid_start"
+        ) from None
+    return at.replace(tzinfo=zone) if timezone.is_naive(at) else at
 
 
 # --- the move --------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from steward.care.models import Carer
 from steward.errors import InvalidInput, NotFound, PermissionDenied
 from steward.organisations.models import StaffMember
 
-from .models import Schedule, ScheduleRun
+from .models import Schedule, ScheduleRun, Visit
 from .permissions import can_plan
 from .reports import ScheduleReport, schedule_report
 from .services import MAX_RUN_DAYS
@@ -80,3 +81,25 @@ def published_report(*, actor: StaffMember, first_day: date, last_day: date) -> 
         raise InvalidInput(f"Report on at most {MAX_RUN_DAYS} days at a time.", code="too_many_days")
     schedules = list(_schedules(actor).filter(day__gte=first_day, day__lte=last_day, status=Schedule.Status.PUBLISHED))
     return schedule_report(schedules=schedules)
+
+
+def schedule_visit_get(*, schedule: Schedule, visit_id: int) -> Visit:
+    """A visit of ``schedule`` (read through ``schedule_get`` first, which checks who asks)."""
+    visit = (
+        Visit.objects.filter(schedule=schedule, pk=visit_id).select_related("customer", "pattern", "schedule").first()
+    )
+    if visit is None:
+        raise NotFound("There is no such visit in this plan.", code="visit_not_found")
+    return visit
+
+
+def carers_get(*, actor: StaffMember, carer_ids: list[int]) -> list[Carer]:
+    """The organisation's carers with these ids, in the order given (another organisation's: not found)."""
+    found = {
+        c.pk: c
+        for c in Carer.objects.filter(organisation_id=actor.organisation_id, pk__in=carer_ids).select_related("staff")
+    }
+    missing = [carer_id for carer_id in carer_ids if carer_id not in found]
+    if missing:
+        raise NotFound("There is no such carer in your organisation.", code="carer_not_found")
+    return [found[carer_id] for carer_id in carer_ids]
