@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from steward.care.models import Carer
+from steward.care.models import Absence, Carer, Shift
 from steward.errors import InvalidInput, NotFound, PermissionDenied
 from steward.organisations.models import StaffMember
 
-from .models import Schedule, ScheduleRun, Visit
+from .models import Schedule, ScheduleRun, Visit, VisitAssignment
 from .permissions import can_plan
 from .reports import ScheduleReport, schedule_report
 from .services import MAX_RUN_DAYS
@@ -103,3 +103,31 @@ def carers_get(*, actor: StaffMember, carer_ids: list[int]) -> list[Carer]:
     if missing:
         raise NotFound("There is no such carer in your organisation.", code="carer_not_found")
     return [found[carer_id] for carer_id in carer_ids]
+
+
+def carers_working(*, organisation_id: int, day: date) -> list[Carer]:
+    """The organisation's active carers with a shift that weekday and no absence that day
+    (those a visit can be given to), by name. One query."""
+    return list(
+        Carer.objects.filter(organisation_id=organisation_id, is_active=True, staff__is_active=True)
+        .filter(Exists(Shift.objects.filter(carer=OuterRef("pk"), weekday=day.weekday())))
+        .filter(~Exists(Absence.objects.filter(carer=OuterRef("pk"), starts_on__lte=day, ends_on__gte=day)))
+        .select_related("staff")
+        .order_by("staff__display_name", "pk")
+    )
+
+
+def schedule_visits(*, schedule: Schedule) -> list[Visit]:
+    """Every visit of a plan (cancelled ones aside), by time, unplaced ones by wanted time,
+    with customer, pattern and carers. Three queries."""
+    visits = list(
+        Visit.objects.filter(schedule=schedule)
+        .exclude(status=Visit.Status.CANCELLED)
+        .select_related("customer", "pattern")
+        .prefetch_related(
+            Prefetch(
+                "assignments", queryset=VisitAssignment.objects.select_related("carer__staff").order_by("position")
+            )
+        )
+    )
+    return sorted(visits, key=lambda v: (v.planned_start or v.preferred_start, v.pk))
