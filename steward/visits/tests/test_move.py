@@ -300,3 +300,24 @@ def test_a_problem_elsewhere_in_the_draft_does_not_block_a_move() -> None:
 
     assert moved.assignments.get().carer == pd.alice
     assert isinstance(hana, Carer)
+
+
+def test_a_move_that_leaves_no_room_for_the_carers_break_is_refused_and_the_break_follows_one_that_does() -> None:
+    pd = _draft_day()
+    hana = make_carer(staff=pd.world.provider.head, break_minutes=150)  # 150 minutes starting 11:00-13:00
+    lunch = make_pattern(
+        care=pd.care, label="Lunch", preferred=(time(12, 0), time(12, 30)), acceptable=(time(11, 30), time(13, 0))
+    )
+    visit = make_visit(schedule=pd.schedule, pattern=lunch, status=Visit.Status.UNPLACED)
+
+    with pytest.raises(Conflict) as refused:
+        draft_visit_move(visit=visit, carers=[hana], start=_at(pd, 12, 15), actor=pd.world.provider.lead)
+    assert refused.value.code == "break_does_not_fit"
+    assert refused.value.message == (
+        "Hana Head's 150-minute break starting between 11:00 and 13:00 would no longer fit between their visits."
+    )
+
+    draft_visit_move(visit=visit, carers=[hana], start=_at(pd, 11, 30), actor=pd.world.provider.lead)
+
+    pd.schedule.refresh_from_db()
+    assert pd.schedule.summary["routes"][str(hana.pk)]["break_start"] == 12 * 60
