@@ -81,7 +81,7 @@ class _Draft:
     breaks: dict[int, int | None]
 
 
-def _draft_of(schedule: Schedule, visits: Sequence[Visit], built: BuiltProblem) -> _Draft:
+def _draft_of(schedule: Schedule, visits: Sequence[Visit]) -> _Draft:
     parts: dict[str, list[Part]] = {}
     unplaced: dict[str, Unplaced] = {}
     for visit in visits:
@@ -304,9 +304,11 @@ def move_start(*, day: date, text: str) -> datetime:
 # --- the move --------------------------------------------------------------------------------
 
 
-def _mentions(error: str, *, key: str, carer_ids: set[int]) -> bool:
-    if re.search(rf"visit {re.escape(key)}(?![\d-])", error):
-        return True
+def _about_visit(error: str, key: str) -> bool:
+    return re.search(rf"visit {re.escape(key)}(?![\d-])", error) is not None
+
+
+def _about_carers(error: str, carer_ids: set[int]) -> bool:
     return any(re.search(rf"carer {carer_id}(?!\d)", error) for carer_id in carer_ids)
 
 
@@ -397,7 +399,7 @@ def draft_visit_move(
                 "This regular visit has changed or ended since the plan was made; plan the day again.",
                 code="visit_changed_since_planned",
             )
-        draft = _draft_of(schedule, visits, built)
+        draft = _draft_of(schedule, visits)
         before_plan = _plan(built.problem, draft)
         first = _minutes(start)
         old_parts = draft.parts.get(key, [])
@@ -414,10 +416,12 @@ def draft_visit_move(
 
         touched = set(carer_ids) | {p.carer for p in old_parts}
         already = set(check_care_plan(built.problem, before_plan))
+        # Whatever is wrong with the moved visit is the planner's to fix; a carer it touches
+        # refuses it only for what the move newly breaks in their day.
         broken = [
             e
             for e in check_care_plan(built.problem, plan)
-            if e not in already and _mentions(e, key=key, carer_ids=touched)
+            if _about_visit(e, key) or (e not in already and _about_carers(e, touched))
         ]
         if broken:
             names = {c.pk: c.staff.display_name for c in built.carers.values()}

@@ -321,3 +321,37 @@ def test_a_move_that_leaves_no_room_for_the_carers_break_is_refused_and_the_brea
 
     pd.schedule.refresh_from_db()
     assert pd.schedule.summary["routes"][str(hana.pk)]["break_start"] == 12 * 60
+
+
+def test_after_moves_the_saved_draft_is_a_valid_plan_whose_travel_is_what_was_saved() -> None:
+    from steward.scheduling.care_check import check_care_plan
+    from steward.visits.adjust import _draft_of, _plan
+    from steward.visits.problem_build import build_care_problem, visit_key
+    from steward.visits.selectors import schedule_visits
+
+    pd = _draft_day()
+    grace = _far_care(pd)
+    breakfast = make_pattern(care=grace, label="Breakfast", acceptable=(time(7, 0), time(10, 0)))
+    lunch = make_pattern(
+        care=pd.care, label="Lunch", preferred=(time(12, 0), time(12, 30)), acceptable=(time(11, 0), time(13, 0))
+    )
+    make_visit(schedule=pd.schedule, pattern=breakfast, status=Visit.Status.UNPLACED)
+    make_visit(schedule=pd.schedule, pattern=lunch, carers=[pd.bob], planned_start=time(12, 0))
+    lead = pd.world.provider.lead
+    visits = {v.pattern_id: v for v in schedule_visits(schedule=pd.schedule)}
+
+    draft_visit_move(visit=visits[breakfast.pk], carers=[pd.bob], start=_at(pd, 9), actor=lead)
+    draft_visit_move(visit=visits[pd.pattern.pk], carers=[pd.alice], start=_at(pd, 8), actor=lead)
+    draft_visit_move(visit=visits[lunch.pk], carers=[pd.alice], start=_at(pd, 11, 30), actor=lead)
+
+    pd.schedule.refresh_from_db()
+    built = build_care_problem(organisation=pd.world.provider.org, day=pd.day)
+    saved = schedule_visits(schedule=pd.schedule)
+    plan = _plan(built.problem, _draft_of(pd.schedule, saved))
+    assert check_care_plan(built.problem, plan) == []
+    travel = {(p.key, part.carer): part.travel_before for p in plan.visits for part in p.parts}
+    for visit in saved:
+        for part in visit.assignments.all():
+            assert part.travel_minutes == travel[(visit_key(visit.pattern_id, pd.day), part.carer_id)]
+    assert pd.schedule.summary["figures"]["unplaced"] == 0
+    assert pd.schedule.summary["moved_by_hand"] == 3
