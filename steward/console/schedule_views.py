@@ -1,6 +1,9 @@
 """Staff console pages for planning visits (issue 6): pick days and plan them, watch the
 run, read each draft's report, publish.
 
+On a draft, each visit (unplaced ones too) has a small *Move* form: other carers and/or
+another start, checked against the hard rules by ``visits.adjust.draft_visit_move``.
+
 Only staff who may plan (``visits.permissions.can_plan``: administrators, the head, team
 leads, service coordinators) see these pages; others get a page saying who can. Another
 organisation's runs and schedules read as not found. Every change goes through
@@ -9,6 +12,7 @@ organisation's runs and schedules read as not found. Every change goes through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,15 +20,17 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from steward.care.models import Carer
 from steward.errors import DomainError, NotFound, PermissionDenied
 from steward.organisations.models import StaffMember
 from steward.timeline.models import TimelineEvent
-from steward.visits import selectors, services
-from steward.visits.models import Schedule, ScheduleRun
+from steward.visits import adjust, selectors, services
+from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.visits.permissions import can_plan
 from steward.visits.reports import schedule_report
 
@@ -51,6 +57,73 @@ class PlanForm(forms.Form):
         max_length=300,
         help_text="For example: Mrs Khan's new bedtime, or a carer is off sick.",
     )
+
+
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class MoveForm(forms.Form):
+    """Who goes to one visit of a draft, and when: the carers offered are those working that day."""
+
+    carer = forms.TypedChoiceField(label="Carer", coerce=int)
+    second_carer = forms.TypedChoiceField(label="Second carer", coerce=int, required=False, empty_value=None)
+    start = forms.TimeField(label="Starts at", widget=TIME_INPUT)
+
+    def __init__(self, *args: Any, carers: list[Carer], needs_two: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_two = needs_two
+        choices = [(c.pk, c.staff.display_name) for c in carers]
+        self.fields["carer"].choices = [("", "Choose a carer"), *choices]  # type: ignore[attr-defined]
+        if needs_two:
+            self.fields["carer"].label = "First carer"
+            self.fields["second_carer"].choices = [("", "Choose a second carer"), *choices]  # type: ignore[attr-defined]
+            self.fields["second_carer"].required = True
+        else:
+            del self.fields["second_carer"]
+
+    def carer_ids(self) -> list[int]:
+        ids = [self.cleaned_data["carer"]]
+        if self.cleaned_data.get("second_carer") is not None:
+            ids.append(self.cleaned_data["second_carer"])
+        return ids
+
+
+@dataclass
+class MoveRow:
+    """One visit of a draft on the page, with its Move form (and the refusal, if it was just tried)."""
+
+    visit: Visit
+    carers: list[str]
+    form: MoveForm
+    error: str = ""
+
+
+def _move_form(visit: Visit, carers: list[Carer], data: Any = None) -> MoveForm:
+    parts = list(visit.assignments.all())
+    initial: dict[str, Any] = {
+        "start": timezone.localtime(visit.planned_start or visit.preferred_start).time(),
+        "carer": parts[0].carer_id if parts else None,
+        "second_carer": parts[1].carer_id if len(parts) > 1 else None,
+    }
+    return MoveForm(
+        data,
+        carers=carers,
+        needs_two=visit.pattern.carers_needed == 2,
+        initial=initial,
+        auto_id=f"move-{visit.pk}-%s",
+    )
+
+
+def _move_rows(schedule: Schedule, tried: MoveRow | None) -> list[MoveRow]:
+    carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
+    rows = []
+    for visit in selectors.schedule_visits(schedule=schedule):
+        if tried is not None and tried.visit.pk == visit.pk:
+            rows.append(tried)
+            continue
+        names = [a.carer.staff.display_name for a in visit.assignments.all()]
+        rows.append(MoveRow(visit=visit, carers=names, form=_move_form(visit, carers)))
+    return rows
 
 
 def _denied(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
@@ -130,13 +203,21 @@ def schedule_run(request: ConsoleRequest, staff: StaffMember, run_id: int) -> Ht
 
 
 def _detail(
-    request: ConsoleRequest, staff: StaffMember, schedule: Schedule, *, error: str = "", status: int = 200
+    request: ConsoleRequest,
+    staff: StaffMember,
+    schedule: Schedule,
+    *,
+    error: str = "",
+    status: int = 200,
+    tried: MoveRow | None = None,
 ) -> HttpResponse:
+    is_draft = schedule.status == Schedule.Status.DRAFT
     context = {
         "schedule": schedule,
         "report": schedule_report(schedules=[schedule]),
         "error": error,
-        "is_draft": schedule.status == Schedule.Status.DRAFT,
+        "is_draft": is_draft,
+        "move_rows": _move_rows(schedule, tried) if is_draft else [],
     }
     return page(request, staff, "console/schedule_detail.html", context, status=status)
 
@@ -177,3 +258,39 @@ def schedule_publish(request: ConsoleRequest, staff: StaffMember, schedule_id: i
         "told their times.",
     )
     return redirect("console:schedule-detail", schedule_id=schedule.pk)
+
+
+@require_POST
+@staff_required
+def schedule_visit_move(request: ConsoleRequest, staff: StaffMember, schedule_id: int, visit_id: int) -> HttpResponse:
+    schedule = _schedule_or_page(request, staff, schedule_id)
+    if isinstance(schedule, HttpResponse):
+        return schedule
+    try:
+        visit = selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
+    except NotFound:
+        return not_found(request, staff, "There is no such visit in this plan.")
+    carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
+    form = _move_form(visit, carers, request.POST)
+    tried = MoveRow(visit=visit, carers=[a.carer.staff.display_name for a in visit.assignments.all()], form=form)
+    if not form.is_valid():
+        tried.error = "Choose the carer and the start time."
+        return _detail(request, staff, schedule, tried=tried, status=400)
+    try:
+        moved = adjust.draft_visit_move(
+            visit=visit,
+            carers=selectors.carers_get(actor=staff, carer_ids=form.carer_ids()),
+            start=adjust.move_start(day=schedule.day, text=f"{form.cleaned_data['start']:%H:%M}"),
+            actor=staff,
+        )
+    except DomainError as exc:
+        tried.error = exc.message
+        return _detail(request, staff, schedule, tried=tried, status=exc.status)
+    who = " and ".join(a.carer.staff.display_name for a in moved.assignments.select_related("carer__staff"))
+    messages.success(
+        request,
+        f"Moved: {visit.customer.full_name}'s {visit.pattern.label.lower()} is now at "
+        f"{timezone.localtime(moved.planned_start or visit.preferred_start):%H:%M} with {who}. "
+        "The figures above are worked out again.",
+    )
+    return redirect(reverse("console:schedule-detail", args=[schedule.pk]) + f"#visit-{visit.pk}")

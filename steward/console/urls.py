@@ -33,6 +33,11 @@ urlpatterns = [
     path("console/schedule/runs/<int:run_id>/", schedule_views.schedule_run, name="schedule-run"),
     path("console/schedule/<int:schedule_id>/", schedule_views.schedule_detail, name="schedule-detail"),
     path("console/schedule/<int:schedule_id>/publish/", schedule_views.schedule_publish, name="schedule-publish"),
+    path(
+        "console/schedule/<int:schedule_id>/visits/<int:visit_id>/move/",
+        schedule_views.schedule_visit_move,
+        name="schedule-visit-move",
+    ),
     path("console/transfers/", transfer_views.transfer_list, name="transfers"),
     path("console/transfers/new/", transfer_views.transfer_new, name="transfer-new"),
     path("console/transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),

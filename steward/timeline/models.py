@@ -68,6 +68,7 @@ class TimelineEvent(models.Model):
         CARE_VISITS_CHANGED = "care_visits_changed", "Care visits changed"
         VISIT_TIME_CHANGED = "visit_time_changed", "Preferred visit time changed"
         VISITS_PLANNED = "visits_planned", "Visits planned"
+        VISIT_MOVED = "visit_moved", "Visit changed in a draft plan"
         VISIT_CHECKED_IN = "visit_checked_in", "Carer arrived"
         VISIT_CHECKED_OUT = "visit_checked_out", "Carer left"
         VISIT_MISSED = "visit_missed", "Visit missed"

@@ -2,7 +2,8 @@
 
 Staff who may plan (see ``permissions.can_plan``) start a run for their organisation's
 days (202: it is planned in the background; poll the run for progress), read each day's
-plans and their reports, and publish a draft. Another organisation's runs and schedules
+plans and their reports, move one visit of a draft by hand (``adjust.draft_visit_move``),
+and publish a draft. Another organisation's runs and schedules
 are not found.
 """
 
@@ -17,7 +18,7 @@ from pydantic import ConfigDict, Field
 
 from steward.accounts.auth import acting_staff
 
-from . import selectors, services
+from . import adjust, selectors, services
 from .models import Schedule, ScheduleRun
 from .reports import ScheduleReport
 
@@ -222,3 +223,69 @@ def publish(request: HttpRequest, schedule_id: int) -> dict[str, Any]:
     actor = acting_staff(request)
     schedule = selectors.schedule_get(actor=actor, schedule_id=schedule_id)
     return schedule_out(services.schedule_publish(schedule=schedule, actor=actor))
+
+
+class MoveIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    carer_ids: list[int] = Field(description="The carer, or the two carers of a double-handed visit.")
+    start: str = Field(
+        description='When the (first) carer starts: "HH:MM" on the plan\'s day, or an ISO date and time.'
+    )
+
+
+class PartOut(Schema):
+    carer_id: int
+    name: str
+    position: int
+    planned_start: datetime
+    planned_end: datetime
+    travel_minutes: int
+    route_order: int
+
+
+class MovedVisitOut(Schema):
+    id: int
+    schedule_id: int
+    status: str
+    planned_start: datetime | None
+    minutes_outside_preferred: int
+    with_usual_carer: bool | None
+    parts: list[PartOut]
+    figures: dict[str, Any] = Field(description="The day's report figures after the move.")
+
+
+@router.post(
+    "/schedules/{schedule_id}/visits/{visit_id}/move",
+    response=MovedVisitOut,
+    summary="Move one visit of a draft to other carers or another time (or place an unplaced one)",
+)
+def visit_move(request: HttpRequest, schedule_id: int, visit_id: int, payload: MoveIn) -> dict[str, Any]:
+    actor = acting_staff(request)
+    schedule = selectors.schedule_get(actor=actor, schedule_id=schedule_id)
+    visit = selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
+    carers = selectors.carers_get(actor=actor, carer_ids=payload.carer_ids)
+    start = adjust.move_start(day=schedule.day, text=payload.start)
+    moved = adjust.draft_visit_move(visit=visit, carers=carers, start=start, actor=actor)
+    schedule.refresh_from_db(fields=["summary"])
+    return {
+        "id": moved.pk,
+        "schedule_id": schedule.pk,
+        "status": moved.status,
+        "planned_start": moved.planned_start,
+        "minutes_outside_preferred": moved.minutes_outside_preferred,
+        "with_usual_carer": moved.with_usual_carer,
+        "parts": [
+            {
+                "carer_id": a.carer_id,
+                "name": a.carer.staff.display_name,
+                "position": a.position,
+                "planned_start": a.planned_start,
+                "planned_end": a.planned_end,
+                "travel_minutes": a.travel_minutes,
+                "route_order": a.route_order,
+            }
+            for a in moved.assignments.select_related("carer__staff").order_by("position")
+        ],
+        "figures": (schedule.summary or {}).get("figures", {}),
+    }

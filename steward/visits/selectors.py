@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
+from steward.care.models import Absence, Carer, Shift
 from steward.errors import InvalidInput, NotFound, PermissionDenied
 from steward.organisations.models import StaffMember
 
-from .models import Schedule, ScheduleRun
+from .models import Schedule, ScheduleRun, Visit, VisitAssignment
 from .permissions import can_plan
 from .reports import ScheduleReport, schedule_report
 from .services import MAX_RUN_DAYS
@@ -80,3 +81,53 @@ def published_report(*, actor: StaffMember, first_day: date, last_day: date) -> 
         raise InvalidInput(f"Report on at most {MAX_RUN_DAYS} days at a time.", code="too_many_days")
     schedules = list(_schedules(actor).filter(day__gte=first_day, day__lte=last_day, status=Schedule.Status.PUBLISHED))
     return schedule_report(schedules=schedules)
+
+
+def schedule_visit_get(*, schedule: Schedule, visit_id: int) -> Visit:
+    """A visit of ``schedule`` (read through ``schedule_get`` first, which checks who asks)."""
+    visit = (
+        Visit.objects.filter(schedule=schedule, pk=visit_id).select_related("customer", "pattern", "schedule").first()
+    )
+    if visit is None:
+        raise NotFound("There is no such visit in this plan.", code="visit_not_found")
+    return visit
+
+
+def carers_get(*, actor: StaffMember, carer_ids: list[int]) -> list[Carer]:
+    """The organisation's carers with these ids, in the order given (another organisation's: not found)."""
+    found = {
+        c.pk: c
+        for c in Carer.objects.filter(organisation_id=actor.organisation_id, pk__in=carer_ids).select_related("staff")
+    }
+    missing = [carer_id for carer_id in carer_ids if carer_id not in found]
+    if missing:
+        raise NotFound("There is no such carer in your organisation.", code="carer_not_found")
+    return [found[carer_id] for carer_id in carer_ids]
+
+
+def carers_working(*, organisation_id: int, day: date) -> list[Carer]:
+    """The organisation's active carers with a shift that weekday and no absence that day
+    (those a visit can be given to), by name. One query."""
+    return list(
+        Carer.objects.filter(organisation_id=organisation_id, is_active=True, staff__is_active=True)
+        .filter(Exists(Shift.objects.filter(carer=OuterRef("pk"), weekday=day.weekday())))
+        .filter(~Exists(Absence.objects.filter(carer=OuterRef("pk"), starts_on__lte=day, ends_on__gte=day)))
+        .select_related("staff")
+        .order_by("staff__display_name", "pk")
+    )
+
+
+def schedule_visits(*, schedule: Schedule) -> list[Visit]:
+    """Every visit of a plan (cancelled ones aside), by time, unplaced ones by wanted time,
+    with customer, pattern and carers. Three queries."""
+    visits = list(
+        Visit.objects.filter(schedule=schedule)
+        .exclude(status=Visit.Status.CANCELLED)
+        .select_related("customer", "pattern")
+        .prefetch_related(
+            Prefetch(
+                "assignments", queryset=VisitAssignment.objects.select_related("carer__staff").order_by("position")
+            )
+        )
+    )
+    return sorted(visits, key=lambda v: (v.planned_start or v.preferred_start, v.pk))

@@ -273,6 +273,15 @@ def _plan_too_many_days(page: Page, base: str, ids: dict[str, int]) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Plan at most 7 days")
 
 
+def _move_does_not_fit(page: Page, base: str, ids: dict[str, int]) -> None:
+    page.goto(f"{base}/console/schedule/{ids['schedule']}/")
+    row = page.locator("tr", has_text="Help getting up (sweep)")
+    row.locator("summary").click()
+    row.get_by_label("Starts at").fill("23:00")
+    row.get_by_role("button", name="Move this visit").click()
+    expect(page.get_by_role("alert")).to_contain_text("outside the times")
+
+
 FormState = Callable[[Page, str, dict[str, int]], None]
 
 # Pages reached through a form: username -> [(what it is, how to get there)].
@@ -288,6 +297,7 @@ _form_error_states: dict[str, list[tuple[str, FormState]]] = {
     "kim.lee": [
         ("an alert, resolved without saying what was done", _alert_resolve_empty),
         ("planning visits, too many days", _plan_too_many_days),
+        ("a draft plan, a move that does not fit", _move_does_not_fit),
     ],
     "rachel.green": [("new transfer, nothing filled in", _transfer_new_empty)],
 }

@@ -217,7 +217,7 @@ def test_the_report_and_home_pages_read_a_fixed_number_of_queries() -> None:
     few = (_queries(client, detail), _queries(client, home))
     add(10)
     many = (_queries(client, detail), _queries(client, home))
-    assert many[0] <= few[0] <= 12, (few, many)
+    assert many[0] <= few[0] <= 13, (few, many)  # a draft's Move forms: visits, their carers, who works
     assert many[1] <= few[1] <= 10, (few, many)
 
 
