@@ -827,6 +827,7 @@ def _insert_on(search: CareSearch, v: int, rows: set[int]) -> bool:
 # kept 75.8 % (at 25 s).
 PIN_USUAL = 0.7
 RETRY_BACKOFF_MAX = 5  # an unplaced visit failing again and again is retried every 2**5 rounds at most
+SWAP_HALFWAY = 0.5  # a time-bounded search also exchanges at this share of its time
 SWAP_SHARE = 0.1  # of a time-bounded search, spent on exchanges at the end
 SWAP_PASSES = 4  # passes over the visits away from their usual carer, at most
 SWAP_MINUTES = 90  # how far apart in time two visits may be to be exchanged between carers
@@ -878,6 +879,10 @@ def _win_back_usual(search: CareSearch, out_of_time: Callable[[], bool]) -> int:
             if swapped:
                 break
     return kept
+
+
+def _past(tick: Callable[[], float], deadline: float) -> bool:
+    return tick() >= deadline
 
 
 def _released_at(search: CareSearch, saved: tuple, v: int, rows: set[int], start: int) -> bool:
@@ -956,6 +961,14 @@ def solve_care(
         # The last tenth of the time wins back usual carers by exchanges (bounded by
         # passes, not time, when the search is bounded by rounds: the same plan anywhere).
         search_share = 1.0 if iterations is not None else 1.0 - SWAP_SHARE
+        if iterations is None:
+            # Halfway, too: continuity won back then is kept by the rounds that follow
+            # (usual carers first back), and the windows have the rest of the time.
+            _improve(search, rng, started, tick, time_limit * SWAP_HALFWAY, None, reporter)
+            halfway_done = partial(_past, tick, started + time_limit * search_share)
+            for _ in range(SWAP_PASSES):
+                if not _win_back_usual(search, halfway_done) or halfway_done():
+                    break
         _improve(search, rng, started, tick, time_limit * search_share, iterations, reporter)
         reporter(99, "Keeping usual carers where it costs nobody their time", force=True)
         out_of_time = (lambda: False) if iterations is not None else (lambda: tick() - started >= time_limit)
