@@ -351,7 +351,11 @@ def draft_visit_move(
         )
 
     with transaction.atomic():
-        schedule = Schedule.objects.select_for_update().select_related("organisation", "run").get(pk=visit.schedule_id)
+        schedule = (
+            Schedule.objects.select_for_update(of=("self",))
+            .select_related("organisation", "run")
+            .get(pk=visit.schedule_id)
+        )
         if schedule.status != Schedule.Status.DRAFT:
             raise Conflict(
                 f"This plan is {schedule.get_status_display().lower()}; only a draft can be changed by hand. "
