@@ -694,6 +694,8 @@ def _return_to_usual(
     there, where that costs no customer a minute of their preferred window; the rest
     are left for the repair that follows."""
     for v in visits:
+        if search.placed(v):
+            continue  # e.g. the visit the destroy step made room for, placed just before
         u = search.part_base[v]
         everyone = search.allowed[u]
         search.allowed[u] = [usual_of[v]]

@@ -326,3 +326,30 @@ def test_a_visit_let_in_early_waits_only_as_long_as_the_next_visit_allows() -> N
     plan = build_plan(search, diagnose)
     assert check_care_plan(problem, plan) == []
     assert _visit(plan, "a").parts[0].start == 520  # the latest start that still reaches "b" at 9:15
+
+
+def test_a_visit_already_back_in_the_day_is_not_put_back_twice() -> None:
+    """The destroy step's own visit is placed first; the usual carer step that follows
+    must not place it again (it once did: the visit stood twice on the carer's day)."""
+    import random
+
+    from steward.scheduling.care_diagnose import diagnose
+    from steward.scheduling.care_solver import CareSearch, _return_to_usual, build_plan
+
+    problem = day([carer(1, place=0)], [visit("a", 1, (540, 570), usual_carers=(1,))])
+    search = CareSearch(problem)
+    assert search.insert(0)
+
+    _return_to_usual(search, [0], {0: 0}, random.Random(0), 0.0)
+
+    assert search.routes[0].count(search.part_base[0]) == 1
+    assert check_care_plan(problem, build_plan(search, diagnose)) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_longer_searches_on_busier_small_days_give_checker_clean_plans(seed: int) -> None:
+    """Enough rounds for every step of the search to run (usual carers first back,
+    retries, exchanges), on days with pairs, breaks, usual and excluded carers."""
+    problem = random_day(seed, carers=5, visits=30)
+    plan = solve_care(problem, seed=seed, iterations=400)
+    assert check_care_plan(problem, plan) == []
