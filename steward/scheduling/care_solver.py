@@ -544,6 +544,18 @@ class CareSearch:
         found.sort()
         return found if limit is None else found[:limit]
 
+    def _second_options(self, v: int, a: int, b: int, limit: int) -> list[tuple[int, int, int]]:
+        """Places for the second part of a sequential visit, alone. It has no window of
+        its own (it follows the first), but it can start no earlier than the first part's
+        release plus the shortest gap and no later than the first's latest start plus the
+        longest: places outside that are never part of a plan, so they are not priced."""
+        e, lat = self.e[b], self.lat[b]
+        self.e[b], self.lat[b] = self.e[a] + self.gmin[b], self.lat[a] + self.gmax[b]
+        try:
+            return self._single_options(v, b, limit)
+        finally:
+            self.e[b], self.lat[b] = e, lat
+
     def best_insertion(
         self, v: int, rng: random.Random | None = None, noise: float = 0.0
     ) -> tuple[int, dict[int, int], dict[int, list[int]], list[tuple[int, int, int]]] | None:
@@ -572,10 +584,13 @@ class CareSearch:
         for width in (PAIR_CANDIDATES, PAIR_CANDIDATES_WIDE):
             options_a = self._single_options(v, a, width)
             # The two parts of a simultaneous visit have the same places and costs alone.
-            options_b = options_a if self.kind[a] == SIMULTANEOUS else self._single_options(v, b, width)
-            for _, ra, ka in options_a:
-                for _, rb, kb in options_b:
-                    if ra != rb:
+            simultaneous = self.kind[a] == SIMULTANEOUS
+            options_b = options_a if simultaneous else self._second_options(v, a, b, width)
+            for i, (_, ra, ka) in enumerate(options_a):
+                for j, (_, rb, kb) in enumerate(options_b):
+                    # The parts of a simultaneous visit are interchangeable: (A, B) is
+                    # the same plan as (B, A), so each pair of places is priced once.
+                    if ra != rb and not (simultaneous and j < i):
                         consider([(a, ra, ka), (b, rb, kb)])
             if best is not None or (len(options_a) < width and len(options_b) < width):
                 break
