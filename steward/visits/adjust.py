@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from steward.care.models import Carer
@@ -50,6 +49,7 @@ from .models import Schedule, Visit, VisitAssignment
 from .permissions import can_plan
 from .problem_build import BuiltProblem, TravelMatrix, build_care_problem, local_midnight, visit_key
 from .reports import schedule_report
+from .selectors import schedule_visits
 
 # A visit that has begun, ended or was missed is history, not a plan to change.
 NOT_MOVABLE = (Visit.Status.IN_PROGRESS, Visit.Status.DONE, Visit.Status.MISSED, Visit.Status.CANCELLED)
@@ -364,18 +364,7 @@ def draft_visit_move(
             )
         if schedule.day < timezone.localdate():
             raise Conflict("This day has passed; its plan can no longer be changed.", code="day_in_past")
-        visits = list(
-            Visit.objects.filter(schedule=schedule)
-            .exclude(status=Visit.Status.CANCELLED)
-            .select_related("customer", "pattern")
-            .prefetch_related(
-                Prefetch(
-                    "assignments",
-                    queryset=VisitAssignment.objects.select_related("carer__staff").order_by("position"),
-                )
-            )
-            .order_by("pk")
-        )
+        visits = schedule_visits(schedule=schedule)
         moved = next((v for v in visits if v.pk == visit.pk), None)
         if moved is None:
             raise Conflict("This visit was cancelled; it cannot be moved.", code="visit_not_movable")
