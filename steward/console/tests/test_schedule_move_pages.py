@@ -15,13 +15,11 @@ from django.utils import timezone
 
 from steward.alerts.tests.factories import make_care_world
 from steward.care.models import Absence
-from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
-from steward.customers.tests.factories import make_customer
+from steward.care.tests.factories import make_pattern
 from steward.organisations.models import StaffMember
-from steward.organisations.tests.factories import make_staff
 from steward.timeline.models import TimelineEvent
 from steward.visits.models import Schedule, Visit
-from steward.visits.tests.factories import PlannedDay, local_instant, make_planned_day, make_visit
+from steward.visits.tests.factories import PlannedDay, add_customers_to_day, local_instant, make_planned_day, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -142,25 +140,11 @@ def _queries(client: Client, url: str) -> int:
 
 def test_the_draft_page_with_its_move_forms_reads_a_fixed_number_of_queries() -> None:
     pd = _draft_day()
-    org = pd.world.provider.org
     client = signed_in(pd.world.provider.lead)
     detail = reverse("console:schedule-detail", args=[pd.schedule.pk])
 
     def add(n: int) -> None:
-        for i in range(n):
-            carer = make_carer(staff=make_staff(team=pd.world.provider.team, first_name=f"Carer{i}{n}"))
-            agreement = pd.world.agreement.__class__.objects.create(
-                customer=make_customer(organisation=org),
-                provider=org,
-                team=pd.world.provider.team,
-                coordinator=pd.world.provider.alice,
-                service="Home care",
-                started_at=pd.world.agreement.started_at,
-            )
-            pattern = make_pattern(care=make_care_agreement(agreement=agreement), carers_needed=2)
-            make_visit(schedule=pd.schedule, pattern=pattern, carers=[carer, pd.alice])
-            lunch = make_pattern(care=pattern.care_agreement, label="Lunch")
-            make_visit(schedule=pd.schedule, pattern=lunch, status=Visit.Status.UNPLACED)
+        add_customers_to_day(pd, n, carers_needed=2)
 
     add(2)
     few = _queries(client, detail)

@@ -16,12 +16,10 @@ from django.utils import timezone
 
 from steward.alerts.tests.factories import make_care_world
 from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
-from steward.customers.tests.factories import make_customer
 from steward.organisations.models import Organisation, StaffMember
-from steward.organisations.tests.factories import make_staff
 from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.visits.tests.engine_stand_in import stand_in_solve
-from steward.visits.tests.factories import make_planned_day, make_schedule, make_visit
+from steward.visits.tests.factories import add_customers_to_day, make_planned_day, make_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -196,20 +194,8 @@ def test_the_report_and_home_pages_read_a_fixed_number_of_queries() -> None:
     home = reverse("console:schedule") + f"?day={pd.day}"
 
     def add(n: int) -> None:
-        for i in range(n):
-            carer = make_carer(staff=make_staff(team=pd.world.provider.team, first_name=f"Carer{i}{n}"))
-            agreement = pd.world.agreement.__class__.objects.create(
-                customer=make_customer(organisation=org),
-                provider=org,
-                team=pd.world.provider.team,
-                coordinator=pd.world.provider.alice,
-                service="Home care",
-                started_at=pd.world.agreement.started_at,
-            )
-            pattern = make_pattern(care=make_care_agreement(agreement=agreement))
-            make_visit(schedule=pd.schedule, pattern=pattern, carers=[carer])
-            lunch = make_pattern(care=pattern.care_agreement, label="Lunch")
-            make_visit(schedule=pd.schedule, pattern=lunch, status=Visit.Status.UNPLACED)
+        add_customers_to_day(pd, n)
+        for _ in range(n):
             make_schedule(organisation=org, day=pd.day, status=Schedule.Status.DRAFT)
             ScheduleRun.objects.create(organisation=org, first_day=pd.day, last_day=pd.day)
 

@@ -161,3 +161,27 @@ def ensure_carer_day(*, staff: StaffMember, agreement: ServiceAgreement, day: da
     make_visit(schedule=schedule, pattern=morning, carers=[carer], travel_minutes=10)
     make_visit(schedule=schedule, pattern=evening, carers=[carer], travel_minutes=10)
     return carer
+
+
+def add_customers_to_day(pd: PlannedDay, n: int, *, carers_needed: int = 1) -> None:
+    """``n`` more customers of the day's provider, each with a visit on ``pd``'s schedule
+    (given to a new carer, and Alice too when ``carers_needed`` is 2) and an unplaced
+    lunch visit: what the query-count guards of the schedule pages grow the day with."""
+    from steward.customers.tests.factories import make_customer
+    from steward.organisations.tests.factories import make_staff
+
+    org = pd.world.provider.org
+    for i in range(n):
+        carer = make_carer(staff=make_staff(team=pd.world.provider.team, first_name=f"Carer{i}{n}"))
+        agreement = ServiceAgreement.objects.create(
+            customer=make_customer(organisation=org),
+            provider=org,
+            team=pd.world.provider.team,
+            coordinator=pd.world.provider.alice,
+            service="Home care",
+            started_at=pd.world.agreement.started_at,
+        )
+        pattern = make_pattern(care=make_care_agreement(agreement=agreement), carers_needed=carers_needed)
+        make_visit(schedule=pd.schedule, pattern=pattern, carers=[carer, pd.alice][:carers_needed])
+        lunch = make_pattern(care=pattern.care_agreement, label="Lunch")
+        make_visit(schedule=pd.schedule, pattern=lunch, status=Visit.Status.UNPLACED)
