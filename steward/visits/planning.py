@@ -52,10 +52,32 @@ class Solve(Protocol):
     ) -> CarePlan: ...
 
 
+class PlanRefused(Exception):
+    """The engine returned a plan that breaks a hard rule (the independent checker says
+    which). Never saved: a draft must be one a planner can publish as it stands."""
+
+
+def checked(solve: Solve) -> Solve:
+    """``solve``, with every plan it returns put through the independent checker
+    (``care_check.check_care_plan``: windows, skills, shifts, breaks, travel, pairs, no
+    overlaps) before anything is saved. Raises PlanRefused on the first broken rule."""
+    from steward.scheduling.care_check import check_care_plan
+
+    def solve_and_check(problem: CareProblem, **kwargs: Any) -> CarePlan:
+        plan = solve(problem, **kwargs)
+        errors = check_care_plan(problem, plan)
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise PlanRefused(f"the engine's plan broke a rule: {errors[0]}{more}; it was not saved")
+        return plan
+
+    return solve_and_check
+
+
 def _engine() -> Solve:
     from steward.scheduling.care_solver import solve_care  # owned by the engine
 
-    return solve_care
+    return checked(solve_care)
 
 
 def _work_bound() -> dict[str, int]:

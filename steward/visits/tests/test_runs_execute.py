@@ -3,6 +3,7 @@ unplaced with its reason, the run shows its progress and figures, and failures s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from steward.alerts.tests.factories import make_care_world
 from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
 from steward.visits.models import Schedule, ScheduleRun, Visit
+from steward.scheduling import care_solver
 from steward.visits.planning import run_execute
 from steward.visits.services import schedule_run_request
 from steward.visits.tests.engine_stand_in import stand_in_solve
@@ -209,3 +211,28 @@ def test_a_slow_worker_whose_run_was_taken_over_writes_nothing() -> None:
     assert not Schedule.objects.filter(run=run).exists()
     run.refresh_from_db()
     assert run.status == ScheduleRun.Status.RUNNING  # the other worker's to finish
+
+
+def test_a_plan_that_breaks_a_rule_is_refused_and_not_saved(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker stands between the engine and the drafts: a plan with a visit outside
+    its acceptable window fails the run in words and leaves no draft for that day."""
+    world, *_ = _world()
+    run = _run(world, days=1)
+
+    def comes_too_late(problem: Any, **kwargs: Any) -> Any:
+        plan = stand_in_solve(problem, **kwargs)
+        latest = {need.key: need.acceptable[1] for need in problem.visits}
+        visits = tuple(
+            replace(v, parts=tuple(replace(part, start=latest[v.key] + 60) for part in v.parts)) for v in plan.visits
+        )
+        assert any(v.parts for v in visits)  # the stand-in placed something to break
+        return replace(plan, visits=visits)
+
+    monkeypatch.setattr(care_solver, "solve_care", comes_too_late)  # what the worker's engine returns
+    assert run_execute(run_id=run.pk) == ScheduleRun.Status.FAILED
+
+    run.refresh_from_db()
+    assert "the engine's plan broke a rule" in run.error
+    assert "it was not saved" in run.error
+    assert not Schedule.objects.filter(run=run).exists()
+
