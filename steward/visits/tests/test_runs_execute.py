@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from steward.alerts.tests.factories import make_care_world
 from steward.care.tests.factories import make_care_agreement, make_carer, make_pattern
-from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.scheduling import care_solver
+from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.visits.planning import run_execute
 from steward.visits.services import schedule_run_request
 from steward.visits.tests.engine_stand_in import stand_in_solve
@@ -235,4 +235,3 @@ def test_a_plan_that_breaks_a_rule_is_refused_and_not_saved(monkeypatch: pytest.
     assert "the engine's plan broke a rule" in run.error
     assert "it was not saved" in run.error
     assert not Schedule.objects.filter(run=run).exists()
-
