@@ -18,9 +18,11 @@ visits over an area of about 15 × 15 km with five small towns and some countrys
   (at least 30 minutes), a quarter of those sequential (the second carer 10–30 minutes
   after the first). Half the preferred windows are tight (30 minutes), half loose (2
   hours); the acceptable window adds 45 (tight) or 30 (loose) minutes either side. About
-  80 % of visits have a usual carer: who came last week, taken from a plan of the same
-  visits (the engine's first plan, without search); about one in fifteen of those is
-  off that day (holiday, sickness), as happens. About 3 % of visits exclude a carer
+  80 % of visits have a usual carer: who came last week, taken from a rota of the same
+  visits built the way a coordinator builds one by hand (``solve_by_hand``: each visit,
+  in the order of the preferred time, to the carer who can be there soonest). That rota
+  never changes with the engine, so changing the engine never changes the day. About
+  one in fifteen usual carers is off that day (holiday, sickness), as happens. About 3 % of visits exclude a carer
   (never their usual one).
 - **Travel** by a speed model: straight-line distance × 1.3 for the roads, at 30 km/h by
   car or 15 km/h by bicycle, plus 2 minutes to park and get to the door (none to stay put).
@@ -41,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from steward.scheduling.care_baseline import solve_staff_first
+from steward.scheduling.care_baseline import solve_by_hand, solve_staff_first
 from steward.scheduling.care_check import CareMetrics, check_care_plan, plan_metrics
 from steward.scheduling.care_problem import CarePlan, CareProblem, CarerDay, Sync, VisitNeed
 from steward.scheduling.care_solver import solve_care
@@ -188,11 +190,12 @@ def generate(seed: int = 0) -> CareProblem:
                 label=f"{slot.name} call",
             )
         )
-    # Usual carers: who came last week, i.e. the carer of a plan of the same day (the
-    # engine's first plan, no search), for about 80 % of visits; one in fifteen of them
-    # is off today (holiday, sickness). A few customers exclude someone else.
+    # Usual carers: who came last week, i.e. the first carer of the by-hand rota of the
+    # same visits (not the engine's plan: the day must not move when the engine does),
+    # for about 80 % of visits; one in fifteen of them is off today (holiday, sickness).
+    # A few customers exclude someone else.
     problem = CareProblem(carers=tuple(carers), visits=tuple(visits), travel=travel)
-    last_week = {planned.key: planned.parts for planned in solve_care(problem, seed=seed, iterations=0).visits}
+    last_week = {planned.key: planned.parts for planned in solve_by_hand(problem).visits}
     ids = [c.id for c in carers]
     with_usual = []
     for need, (has_usual, off, excludes, pick) in zip(visits, flags, strict=True):
@@ -337,6 +340,7 @@ def main() -> int:
             for s in search_seeds
         ]
         planners.append(("staff-first", lambda p=problem: solve_staff_first(p)))
+        planners.append(("by hand (last week's rota)", lambda p=problem: solve_by_hand(p)))
         for planner, plan_of in planners:
             row = measure(seed, planner, problem, plan_of)
             rows.append(row)

@@ -58,7 +58,7 @@ def test_best_known_reads_the_tables(tmp_path) -> None:
     assert schedule.best_known(tmp_path) == {"tiny.json": 47.667, "random_12.json": 1.5}
 
 
-def test_bench_runs_the_realistic_day_alone_and_checks_both_plans(tmp_path, monkeypatch, capsys) -> None:
+def test_bench_runs_the_realistic_day_alone_and_checks_every_plan(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("BENCH_SCHEDULE", "day")
     monkeypatch.setenv("DAY_ITERATIONS", "3")
     monkeypatch.setenv("DAY_OUT", str(tmp_path))
@@ -68,6 +68,8 @@ def test_bench_runs_the_realistic_day_alone_and_checks_both_plans(tmp_path, monk
     printed = capsys.readouterr().out
     assert "| 0 | care engine |" in printed
     assert "| 0 | staff-first |" in printed
+    # Last week's rota, from which the usual carers come: it keeps every one of them.
+    assert "| 0 | by hand (last week's rota) |" in printed
     assert "NO:" not in printed
     assert "HHCRSP results" not in printed
     assert (tmp_path / "results.md").read_text().strip() == printed.strip()

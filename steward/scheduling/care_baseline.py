@@ -85,6 +85,22 @@ class _Day:
 
 
 def solve_staff_first(problem: CareProblem) -> CarePlan:
+    """The baseline: each visit, in the order its acceptable window opens, to the first
+    carer by id who is free."""
+    return _greedy(problem, nearest=False)
+
+
+def solve_by_hand(problem: CareProblem) -> CarePlan:
+    """A rota as a careful coordinator builds it by hand: each visit, in the order of the
+    customer's preferred time, to the able carer with the least wait past the preferred
+    start plus drive (the lowest id among equals), never before the preferred start
+    unless nobody could come otherwise. It keeps every hard rule and never
+    changes with the engine, so the realistic-day benchmark takes "last week's" usual
+    carers from it."""
+    return _greedy(problem, nearest=True)
+
+
+def _greedy(problem: CareProblem, *, nearest: bool) -> CarePlan:
     days = [
         _Day(
             carer=c,
@@ -96,18 +112,28 @@ def solve_staff_first(problem: CareProblem) -> CarePlan:
         for c in sorted(problem.carers, key=lambda c: c.id)
     ]
     planned: dict[str, PlannedVisit] = {}
-    for need in sorted(problem.visits, key=lambda n: (n.acceptable[0], n.key)):
+    order = (lambda n: (n.preferred[0], n.key)) if nearest else (lambda n: (n.acceptable[0], n.key))
+    for need in sorted(problem.visits, key=order):
         able = [d for d in days if need.skills <= d.carer.skills and d.carer.id not in need.excluded_carers]
-        low, high = need.acceptable
+        high = need.acceptable[1]
+        lows = [need.acceptable[0]]
+        if nearest:
+            # Least wait past the preferred start plus drive first; never before the
+            # preferred start unless nobody could come otherwise.
+            able.sort(key=lambda d: _soonest(d, need))
+            lows.insert(0, need.preferred[0])
         parts: list[Part] = []
-        if need.carers_needed < 2:
-            for day in able:
-                found = day.earliest(need, low, high)
-                if found is not None:
-                    parts = [Part(day.carer.id, found[0], day.give(need, *found))]
-                    break
-        else:
-            parts = _pair(need, able)
+        for low in lows:
+            if need.carers_needed < 2:
+                for day in able:
+                    found = day.earliest(need, low, high)
+                    if found is not None:
+                        parts = [Part(day.carer.id, found[0], day.give(need, *found))]
+                        break
+            else:
+                parts = _pair(need, able, low)
+            if parts:
+                break
         if parts:
             planned[need.key] = PlannedVisit(need.key, tuple(parts))
         else:
@@ -137,8 +163,15 @@ def _home(day: _Day) -> int:
     return day.matrix[day.here][day.carer.place] if day.visits else 0
 
 
-def _pair(need: VisitNeed, able: list[_Day]) -> list[Part]:
-    low, high = need.acceptable
+def _soonest(day: _Day, need: VisitNeed) -> tuple[int, int, int]:
+    found = day.earliest(need, need.preferred[0], need.acceptable[1])
+    if found is None:
+        return (1, 0, day.carer.id)
+    return (0, max(0, found[0] - need.preferred[0]) + day.matrix[day.here][need.place], day.carer.id)
+
+
+def _pair(need: VisitNeed, able: list[_Day], low: int) -> list[Part]:
+    high = need.acceptable[1]
     sequential = need.sync == Sync.SEQUENTIAL
     gap = need.gap if sequential else (0, 0)
     for i, first in enumerate(able):
@@ -178,4 +211,4 @@ def _reason(problem: CareProblem, need: VisitNeed, able: list[_Day]) -> tuple[Un
         return Unplaced.ALL_CARERS_EXCLUDED, "The customer has asked not to have the carers who could go."
     if need.carers_needed >= 2 and any(d.earliest(need, *need.acceptable) for d in able):
         return Unplaced.NO_SECOND_CARER, "No second carer was free at the same time."
-    return Unplaced.NO_CARER_FREE, "Every carer who could go was busy (staff-first order)."
+    return Unplaced.NO_CARER_FREE, "Every carer who could go was busy when this plan came to it."

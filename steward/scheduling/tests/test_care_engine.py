@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from steward.scheduling.care_baseline import solve_staff_first
+from steward.scheduling.care_baseline import solve_by_hand, solve_staff_first
 from steward.scheduling.care_check import check_care_plan, plan_metrics
 from steward.scheduling.care_problem import CarePlan, CareProblem, PlannedVisit, Sync, Unplaced
 from steward.scheduling.care_solver import solve_care
@@ -242,6 +242,7 @@ def test_any_small_day_gives_a_checker_clean_plan(seed: int, carers: int, visits
     plan = solve_care(problem, seed=seed, iterations=10)
     assert check_care_plan(problem, plan) == []
     assert check_care_plan(problem, solve_staff_first(problem)) == []
+    assert check_care_plan(problem, solve_by_hand(problem)) == []
 
 
 def test_two_carers_crossed_over_are_exchanged_back_to_their_usual_customers() -> None:
@@ -353,3 +354,19 @@ def test_longer_searches_on_busier_small_days_give_checker_clean_plans(seed: int
     problem = random_day(seed, carers=5, visits=30)
     plan = solve_care(problem, seed=seed, iterations=400)
     assert check_care_plan(problem, plan) == []
+
+
+def test_the_by_hand_rota_is_valid_and_comes_at_the_preferred_time_where_it_can() -> None:
+    """The by-hand rota (last week's, in the realistic-day benchmark) keeps every hard rule
+    and, unlike staff-first, goes by the preferred time: fewer visits before their window,
+    more inside it."""
+    problem = random_day(4)
+    by_hand, staff_first = solve_by_hand(problem), solve_staff_first(problem)
+    assert check_care_plan(problem, by_hand) == []
+    needs = {need.key: need for need in problem.visits}
+
+    def early(plan: CarePlan) -> int:
+        return sum(1 for v in plan.visits if v.parts and v.parts[0].start < needs[v.key].preferred[0])
+
+    assert early(by_hand) < early(staff_first)
+    assert plan_metrics(problem, by_hand).in_preferred > plan_metrics(problem, staff_first).in_preferred
