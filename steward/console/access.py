@@ -62,10 +62,9 @@ def page(
     status: int = 200,
 ) -> HttpResponse:
     """Render a console page; the header needs to know who is signed in (and whether
-    they visit customers, for the "My visits today" link)."""
-    return render(
-        request, template, {"staff": staff, "is_carer": is_carer(request, staff), **(context or {})}, status=status
-    )
+    they visit customers, for the "My visits today" link, and plan, for "Schedule")."""
+    header = {"staff": staff, "is_carer": is_carer(request, staff), "is_planner": is_planner(request, staff)}
+    return render(request, template, {**header, **(context or {})}, status=status)
 
 
 CARER_SESSION_KEY = "console_is_carer"
@@ -98,3 +97,27 @@ def not_found(request: HttpRequest, staff: StaffMember, message: str) -> HttpRes
     """A 404 in the console's own words. Not-visible reads as not-found, so staff of
     one organisation cannot tell which request numbers exist in another."""
     return page(request, staff, "console/not_found.html", {"message": message}, status=404)
+
+
+PLANNER_SESSION_KEY = "console_is_planner"
+
+
+def is_planner(request: HttpRequest, staff: StaffMember) -> bool:
+    """Whether the signed-in staff member may plan visits (``visits.permissions.can_plan``),
+    as noted in their session at sign-in (``remember_planner``), so the header's Schedule
+    link costs no query; the Schedule page notes it again, so it follows a change."""
+    kept = request.session.get(PLANNER_SESSION_KEY) if hasattr(request, "session") else None
+    return isinstance(kept, list) and len(kept) == 2 and kept[0] == staff.pk and bool(kept[1])
+
+
+def remember_planner(request: HttpRequest, staff: StaffMember | None, *, planner: bool | None = None) -> None:
+    """Note in the session whether ``staff`` may plan (``planner``: already known, or None
+    to ask). Only staff of a care provider plan visits."""
+    if staff is None:
+        return
+    if planner is None:
+        from steward.visits.permissions import can_plan  # the console reads visits only for this link
+
+        planner = staff.organisation.kind == "care_provider" and can_plan(staff, organisation_id=staff.organisation_id)
+    if request.session.get(PLANNER_SESSION_KEY) != [staff.pk, planner]:  # an unchanged session is not saved
+        request.session[PLANNER_SESSION_KEY] = [staff.pk, planner]

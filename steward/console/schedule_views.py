@@ -34,7 +34,7 @@ from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.visits.permissions import can_plan
 from steward.visits.reports import schedule_report
 
-from .access import ConsoleRequest, not_found, page, staff_required
+from .access import ConsoleRequest, not_found, page, remember_planner, staff_required
 
 PROGRESS_POLL_SECONDS = 2
 FINISHED = (ScheduleRun.Status.DONE, ScheduleRun.Status.FAILED)
@@ -156,7 +156,9 @@ def _home(
 @require_GET
 @staff_required
 def schedule_home(request: ConsoleRequest, staff: StaffMember) -> HttpResponse:
-    if not can_plan(staff, organisation_id=staff.organisation_id):
+    planner = can_plan(staff, organisation_id=staff.organisation_id)
+    remember_planner(request, staff, planner=planner)  # the header's link follows what is true now
+    if not planner:
         return _denied(request, staff)
     form = PlanForm(initial={"first_day": _tomorrow(), "last_day": _tomorrow()})
     return _home(request, staff, form)

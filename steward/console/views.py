@@ -75,7 +75,7 @@ from steward.transfers.selectors import transfer_offers_waiting
 from steward.trusted.selectors import trusted_people_of
 
 from . import presenters
-from .access import ConsoleRequest, not_found, page, remember_carer, staff_required
+from .access import ConsoleRequest, not_found, page, remember_carer, remember_planner, staff_required
 from .forms import (
     AttachForm,
     CaptureForm,
@@ -120,7 +120,9 @@ class StaffLoginView(LoginView):
 
     def form_valid(self, form: StaffSignInForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
-        remember_carer(self.request, staff_for_user(self.request.user))  # for the "My visits today" link
+        staff = staff_for_user(self.request.user)
+        remember_carer(self.request, staff)  # for the "My visits today" link
+        remember_planner(self.request, staff)  # for the "Schedule" link
         return response
 
     def form_invalid(self, form: StaffSignInForm) -> HttpResponse:  # type: ignore[override]
