@@ -370,3 +370,22 @@ def test_the_by_hand_rota_is_valid_and_comes_at_the_preferred_time_where_it_can(
 
     assert early(by_hand) < early(staff_first)
     assert plan_metrics(problem, by_hand).in_preferred > plan_metrics(problem, staff_first).in_preferred
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_window_still_comes_before_the_usual_carer_in_the_end(seed: int) -> None:
+    """The search values usual carers above windows at first (continuity first), then
+    goes back to the customer's order: Ann, the usual carer, could only come 35 minutes
+    late (she is at a visit only she can do, far away), so Bob goes, on time."""
+    problem = day(
+        [carer(1, place=0, skills=("peg",)), carer(2, place=0)],
+        [
+            visit("far", 11, (500, 500), acceptable=(500, 500), skills=("peg",)),
+            visit("a", 1, (540, 545), acceptable=(480, 660), usual_carers=(1,)),
+        ],
+    )
+    plan = solve_care(problem, seed=seed, iterations=50)
+    assert check_care_plan(problem, plan) == []
+    placed = {p.key: p.parts[0] for p in plan.visits}
+    assert placed["far"].carer == 1
+    assert (placed["a"].carer, placed["a"].start) == (2, 540)
