@@ -661,15 +661,27 @@ class CareSearch:
     # -- state ------------------------------------------------------------------------
 
     def save(self) -> tuple:
-        return ([list(r) for r in self.routes], list(self.t), list(self.route_of), list(self.e), self.placed_visits)
+        # The derived figures (travel, work, latest starts) are saved too: copying lists
+        # is far cheaper than recomputing every route on each restore, which most search
+        # rounds end with.
+        return (
+            [list(r) for r in self.routes],
+            list(self.t),
+            list(self.route_of),
+            list(self.e),
+            self.placed_visits,
+            list(self.travel),
+            list(self.work),
+            list(self.latest),
+            [list(r) for r in self.route_latest],
+        )
 
     def restore(self, state: tuple) -> None:
-        routes, t, route_of, e, placed = state
+        routes, t, route_of, e, placed, travel, work, latest, route_latest = state
         self.routes = [list(r) for r in routes]
         self.t, self.route_of, self.e, self.placed_visits = list(t), list(route_of), list(e), placed
-        for r, route in enumerate(self.routes):
-            self.travel[r], self.work[r] = self.route_travel(r, route)
-            self._latest(r)
+        self.travel, self.work, self.latest = list(travel), list(work), list(latest)
+        self.route_latest = [list(r) for r in route_latest]
 
 
 # -- the search -----------------------------------------------------------------------
@@ -734,21 +746,20 @@ def _random_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
 
 def _worst_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
     """The visits costing most: outside the preferred window, away from the usual carer, long detours."""
-    scores = []
-    for v in range(search.n_visits):
-        if not search.placed(v):
-            continue
-        cost = search.visit_cost(v)
-        for u in search.parts(v):
-            r = search.route_of[u]
-            route = search.routes[r]
-            i = route.index(u)
-            tt, place, home = search.tt[r], search.place, search.home[r]
-            before = next((place[x] for x in reversed(route[:i]) if place[x] >= 0), home)
-            after = next((place[x] for x in route[i + 1 :] if place[x] >= 0), home)
+    place, visit_of = search.place, search.visit_of
+    detour = [0] * search.n_visits  # travel minutes a visit's parts add to their carers' days
+    for r, route in enumerate(search.routes):
+        tt, home = search.tt[r], search.home[r]
+        stops = [u for u in route if place[u] >= 0]
+        before = home
+        for i, u in enumerate(stops):
             here = place[u]
-            cost += (tt[before][here] + tt[here][after] - tt[before][after]) * search.w_travel
-        scores.append((cost, v))
+            after = place[stops[i + 1]] if i + 1 < len(stops) else home
+            detour[visit_of[u]] += tt[before][here] + tt[here][after] - tt[before][after]
+            before = here
+    scores = [
+        (search.visit_cost(v) + detour[v] * search.w_travel, v) for v in range(search.n_visits) if search.placed(v)
+    ]
     scores.sort(reverse=True)
     chosen: set[int] = set()
     while len(chosen) < q and scores:
