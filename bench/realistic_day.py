@@ -307,10 +307,10 @@ def report(rows: list[DayRow], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_words(before: float, after: float, own: int = 1) -> str:
-    """Whether the figures can be quoted: the load average, beyond this run's own
-    processes (``own``), says whether something else shared the processors while it ran."""
-    others = max(before, after) - own
+def load_words(before: float, after: float) -> str:
+    """Whether the figures can be quoted: the load average, beyond this run's own single
+    process, says whether something else shared the processors while it ran."""
+    others = max(before, after) - 1.0
     if others > 0.5 * (os.cpu_count() or 1):
         return " (measured under load: something else was running; compare rows, do not quote)"
     return " (nothing else running)"
@@ -321,15 +321,12 @@ def main() -> int:
     search seeds, default "0": a time-bounded search varies with the seed, so several
     show the spread), DAY_LIMIT (engine seconds, default 28, inside the issue's 30),
     DAY_CLOCK (cpu, the default, or wall), DAY_ITERATIONS (bound the search by work
-    instead), DAY_PROCESSES (processes searching together, default two where there are
-    two cores or more; a search bounded by DAY_ITERATIONS is one), DAY_OUT (where
-    results.md goes; default bench/out/realistic_day)."""
+    instead), DAY_OUT (where results.md goes; default bench/out/realistic_day)."""
     seeds = [int(x) for x in os.environ.get("DAY_SEEDS", "0").split(",") if x.strip()]
     search_seeds = [int(x) for x in os.environ.get("DAY_SEARCH_SEEDS", "0").split(",") if x.strip()]
     limit = float(os.environ.get("DAY_LIMIT", "28"))
     clock = "wall" if os.environ.get("DAY_CLOCK") == "wall" else "cpu"
     iterations = int(os.environ["DAY_ITERATIONS"]) if os.environ.get("DAY_ITERATIONS") else None
-    processes = int(os.environ.get("DAY_PROCESSES") or min(2, os.cpu_count() or 1))
     out = Path(os.environ.get("DAY_OUT") or Path(__file__).resolve().parent / "out" / "realistic_day")
     load_before = os.getloadavg()
     rows: list[DayRow] = []
@@ -338,9 +335,7 @@ def main() -> int:
         planners: list[tuple[str, Callable[[], CarePlan]]] = [
             (
                 "care engine" if len(search_seeds) == 1 else f"care engine, search seed {s}",
-                lambda p=problem, s=s: solve_care(
-                    p, seed=s, time_limit=limit, clock=clock, iterations=iterations, processes=processes
-                ),
+                lambda p=problem, s=s: solve_care(p, seed=s, time_limit=limit, clock=clock, iterations=iterations),
             )
             for s in search_seeds
         ]
@@ -356,17 +351,13 @@ def main() -> int:
                 flush=True,
             )
     load_after = os.getloadavg()
-    budget = (
-        f"{iterations} iterations"
-        if iterations is not None
-        else f"{limit:g} s of {clock} time in {processes} process{'es' if processes > 1 else ''}"
-    )
+    budget = f"{iterations} iterations" if iterations is not None else f"{limit:g} s of {clock} time"
     header = (
         f"A realistic day ({len(generate(seeds[0]).carers)} carers, {len(generate(seeds[0]).visits)} visits) — "
         f"care engine with {budget}, search seed(s) {','.join(map(str, search_seeds))}; "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} → {load_after[0]:.2f}"
-        + load_words(load_before[0], load_after[0], processes if iterations is None else 1)
+        + load_words(load_before[0], load_after[0])
     )
     text = report(rows, header)
     out.mkdir(parents=True, exist_ok=True)

@@ -187,10 +187,6 @@ STEWARD_SCHEDULE_TIME_LIMIT_SECONDS = int(os.environ.get("STEWARD_SCHEDULE_TIME_
 STEWARD_SCHEDULE_ITERATIONS = (
     int(os.environ["STEWARD_SCHEDULE_ITERATIONS"]) if os.environ.get("STEWARD_SCHEDULE_ITERATIONS") else None
 )
-# How many processes search one day together (each a core for the time limit; the
-# search forks them, so they cost nothing to start). Default: two where the machine has
-# two cores or more. A search bounded by work is always one process.
-STEWARD_SCHEDULE_PROCESSES = int(os.environ.get("STEWARD_SCHEDULE_PROCESSES") or min(2, os.cpu_count() or 1))
 # A visit nobody has checked in to this many minutes after its planned start (and after
 # the end of the preferred window) is missed: its coordinator is alerted.
 STEWARD_VISIT_GRACE_MINUTES = int(os.environ.get("STEWARD_VISIT_GRACE_MINUTES", "30"))

@@ -184,7 +184,6 @@ class CareSearch:
         self.route_latest: list[list[int]] = [[] for _ in carers]
         self.placed_visits = 0
         self.iterations = 0  # search rounds done (reported in the plan's metrics)
-        self.processes = 1  # processes that searched together to the end (ditto)
         self.first_to_insert: int | None = None  # a destroy step's wish for the repair order
         self.ok = self.recompute()
         from steward.scheduling.care_diagnose import structural
@@ -988,34 +987,9 @@ def solve_care(
     iterations: int | None = None,
     progress: Progress | None = None,
     clock: Literal["wall", "cpu"] = "wall",
-    processes: int = 1,
 ) -> CarePlan:
     """Plan the day. ``iterations`` bounds the search by work (the same plan for the same
-    seed on any machine); otherwise ``time_limit`` seconds of ``clock`` time, searched in
-    ``processes`` processes at once where the machine can fork (see ``_search_together``;
-    a search bounded by work is always one process, to stay the same everywhere)."""
-    if processes > 1 and iterations is None:
-        plan = _search_together(problem, seed, time_limit, progress, clock, processes)
-        if plan is not None:
-            return plan
-    return _search(problem, seed, time_limit, iterations, progress, clock, _alone)
-
-
-def _alone(search: CareSearch) -> None:
-    """A search in one process meets nobody."""
-
-
-def _search(
-    problem: CareProblem,
-    seed: int,
-    time_limit: float,
-    iterations: int | None,
-    progress: Progress | None,
-    clock: Literal["wall", "cpu"],
-    meet: Callable[[CareSearch], None],
-) -> CarePlan:
-    """One process's search; at each ``meet`` the processes searching together go on from
-    the cheapest of their days."""
+    seed on any machine); otherwise ``time_limit`` seconds of ``clock`` time."""
     from steward.scheduling.care_diagnose import diagnose
 
     tick = time.process_time if clock == "cpu" else time.perf_counter
@@ -1044,7 +1018,6 @@ def _search(
         search.w_usual = usual_weight
         if iterations is not None:
             iterations -= first_rounds * CONTINUITY_FIRST_LEVELS
-        meet(search)
         # The last tenth of the time wins back usual carers by exchanges (bounded by
         # passes, not time, when the search is bounded by rounds: the same plan anywhere).
         search_share = 1.0 if iterations is not None else 1.0 - SWAP_SHARE
@@ -1056,9 +1029,7 @@ def _search(
             for _ in range(SWAP_PASSES):
                 if not _win_back_usual(search, halfway_done) or halfway_done():
                     break
-            meet(search)
         _improve(search, rng, started, tick, time_limit * search_share, iterations, reporter)
-        meet(search)
         reporter(99, "Keeping usual carers where it costs nobody their time", force=True)
         out_of_time = (lambda: False) if iterations is not None else (lambda: tick() - started >= time_limit)
         for _ in range(SWAP_PASSES):
@@ -1068,125 +1039,9 @@ def _search(
             # Exchanges exhausted early: the search goes on from there, cool, to the limit.
             _improve(search, rng, started, tick, time_limit, None, reporter)
         _come_later(search)
-        meet(search)
-    search.processes = getattr(meet, "processes", 1)
     plan = build_plan(search, diagnose)
     reporter(100, f"Done: {plan.metrics.get('placed', 0):.0f} of {len(problem.visits)} visits placed", force=True)
     return plan
-
-
-# How long the first process waits at a meeting for the others, beyond the time limit,
-# before going on without them (a process the machine starved, or one that died).
-MEET_GRACE_SECONDS = 10.0
-
-
-def _search_together(
-    problem: CareProblem,
-    seed: int,
-    time_limit: float,
-    progress: Progress | None,
-    clock: Literal["wall", "cpu"],
-    processes: int,
-) -> CarePlan | None:
-    """Search in ``processes`` processes at once (seeds ``seed``, ``seed + 1``, …), which
-    meet four times (after the continuity-first rounds, halfway, before the last
-    exchanges and at the end) and all go on from the cheapest day found so far: on a
-    machine with that many free cores, about that many times the search in the same
-    time. The first process is this one; the others are forked children that only
-    compute (they inherit the problem and never touch the database). None when the
-    machine cannot fork: the caller searches alone."""
-    import multiprocessing
-
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        return None
-    children = []
-    hub = _Hub(time_limit + MEET_GRACE_SECONDS)
-    try:
-        for number in range(1, processes):
-            ours, theirs = context.Pipe()
-            child = context.Process(
-                target=_search_as_child,
-                args=(problem, seed + number, time_limit, clock, theirs),
-                daemon=True,
-                name=f"steward-care-search-{number}",
-            )
-            child.start()
-            theirs.close()
-            children.append(child)
-            hub.conns.append(ours)
-    except (AssertionError, OSError):  # e.g. a daemonic process may not have children
-        for child in children:
-            child.terminate()
-        return None
-    try:
-        return _search(problem, seed, time_limit, None, progress, clock, hub)
-    finally:
-        for conn in hub.conns:
-            if conn is not None:
-                conn.close()
-        for child in children:
-            child.join(timeout=1.0)
-            if child.is_alive():
-                child.terminate()
-                child.join(timeout=1.0)
-
-
-class _Hub:
-    """The first process's side of a meeting: every process sends its day (cost and
-    state), all go on from the cheapest (the first process's on a tie)."""
-
-    def __init__(self, wait: float) -> None:
-        self.wait = wait
-        self.conns: list = []  # one pipe per child; None once it is gone
-        self.processes = 1  # how many took part in the last meeting
-
-    def __call__(self, search: CareSearch) -> None:
-        days: list[tuple[int, int, tuple | None]] = [(search.cost(), 0, None)]
-        for number, conn in enumerate(self.conns, start=1):
-            if conn is None:
-                continue
-            try:
-                if not conn.poll(self.wait):
-                    raise EOFError
-                cost, state = conn.recv()
-            except (EOFError, OSError):
-                conn.close()
-                self.conns[number - 1] = None
-                continue
-            days.append((cost, number, state))
-        self.processes = len(days)
-        cost, best, state = min(days, key=lambda day: (day[0], day[1]))
-        if state is not None:
-            search.restore(state)
-        shared = search.save()
-        for number, conn in enumerate(self.conns, start=1):
-            if conn is None:
-                continue
-            try:
-                conn.send(None if number == best else shared)
-            except OSError:
-                conn.close()
-                self.conns[number - 1] = None
-
-
-def _search_as_child(problem: CareProblem, seed: int, time_limit: float, clock: Literal["wall", "cpu"], conn) -> None:
-    """A forked child's whole life: search, sending its day at each meeting and going on
-    from the day it is sent back."""
-
-    def meet(search: CareSearch) -> None:
-        conn.send((search.cost(), search.save()))
-        state = conn.recv()
-        if state is not None:
-            search.restore(state)
-
-    try:
-        _search(problem, seed, time_limit, None, None, clock, meet)
-    except (EOFError, OSError):
-        pass  # the first process went on without us
-    finally:
-        conn.close()
 
 
 class _Reporter:
@@ -1339,6 +1194,4 @@ def build_plan(search: CareSearch, diagnose: Callable[[CareSearch, int], tuple[U
             visits.append(PlannedVisit(key=need.key, unplaced=reason, unplaced_detail=detail))
     plan = CarePlan(visits=tuple(visits), routes=tuple(routes), objective=search.cost())
     metrics: dict[str, float] = {**plan_metrics(problem, plan).totals(), "iterations": search.iterations}
-    if search.processes > 1:
-        metrics["processes"] = search.processes
     return CarePlan(visits=plan.visits, routes=plan.routes, objective=plan.objective, metrics=metrics)

@@ -23,7 +23,6 @@ import time as clock
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -78,8 +77,7 @@ def checked(solve: Solve) -> Solve:
 def _engine() -> Solve:
     from steward.scheduling.care_solver import solve_care  # owned by the engine
 
-    processes = max(1, int(getattr(settings, "STEWARD_SCHEDULE_PROCESSES", 1)))
-    return checked(partial(solve_care, processes=processes))
+    return checked(solve_care)
 
 
 def _work_bound() -> dict[str, int]:

@@ -389,34 +389,3 @@ def test_the_window_still_comes_before_the_usual_carer_in_the_end(seed: int) -> 
     placed = {p.key: p.parts[0] for p in plan.visits}
     assert placed["far"].carer == 1
     assert (placed["a"].carer, placed["a"].start) == (2, 540)
-
-
-def test_two_processes_search_together_and_give_a_checked_plan() -> None:
-    problem = random_day(7, carers=4, visits=20)
-    plan = solve_care(problem, seed=1, time_limit=1.0, processes=2)
-    assert check_care_plan(problem, plan) == []
-    assert all(v.parts or v.unplaced is not None for v in plan.visits)
-    assert plan.metrics["processes"] == 2  # the child met the first process to the end
-
-
-def test_a_child_that_dies_leaves_the_first_process_to_finish_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    from steward.scheduling import care_solver
-
-    def dies(*args: object) -> None:
-        os._exit(3)  # a killed or crashed child: no goodbye on the pipe
-
-    monkeypatch.setattr(care_solver, "_search_as_child", dies)
-    problem = random_day(7, carers=4, visits=20)
-    plan = solve_care(problem, seed=1, time_limit=1.0, processes=2)
-    assert check_care_plan(problem, plan) == []
-    assert "processes" not in plan.metrics  # it went on alone
-
-
-def test_a_search_bounded_by_rounds_is_one_process_and_the_same_plan() -> None:
-    problem = random_day(5, carers=3, visits=15)
-    alone = solve_care(problem, seed=2, iterations=30)
-    asked_for_two = solve_care(problem, seed=2, iterations=30, processes=2)
-    assert asked_for_two.visits == alone.visits and asked_for_two.routes == alone.routes
-    assert "processes" not in asked_for_two.metrics

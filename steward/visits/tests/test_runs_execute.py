@@ -219,7 +219,7 @@ def test_a_plan_that_breaks_a_rule_is_refused_and_not_saved(monkeypatch: pytest.
     world, *_ = _world()
     run = _run(world, days=1)
 
-    def comes_too_late(problem: Any, *, processes: int = 1, **kwargs: Any) -> Any:
+    def comes_too_late(problem: Any, **kwargs: Any) -> Any:
         plan = stand_in_solve(problem, **kwargs)
         latest = {need.key: need.acceptable[1] for need in problem.visits}
         visits = tuple(
@@ -235,19 +235,3 @@ def test_a_plan_that_breaks_a_rule_is_refused_and_not_saved(monkeypatch: pytest.
     assert "the engine's plan broke a rule" in run.error
     assert "it was not saved" in run.error
     assert not Schedule.objects.filter(run=run).exists()
-
-
-def test_the_worker_searches_with_the_configured_processes(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    settings.STEWARD_SCHEDULE_PROCESSES = 3
-    world, *_ = _world()
-    run = _run(world, days=1)
-    asked: list[int] = []
-    engine = care_solver.solve_care
-
-    def recording(problem: Any, *, processes: int = 1, **kwargs: Any) -> Any:
-        asked.append(processes)
-        return engine(problem, **kwargs)  # bounded by rounds in the tests: one process
-
-    monkeypatch.setattr(care_solver, "solve_care", recording)
-    assert run_execute(run_id=run.pk) == ScheduleRun.Status.DONE
-    assert asked == [3]
