@@ -19,6 +19,8 @@ from steward.organisations.tests.factories import make_staff
 from steward.visits.models import Visit
 from steward.visits.tests.factories import PlannedDay, make_planned_day, make_visit
 
+from .sign_in import signed_in_by_form
+
 pytestmark = pytest.mark.django_db
 
 DAY = date(2026, 3, 2)
@@ -136,25 +138,16 @@ def test_each_customer_read_is_in_their_access_log(d: PlannedDay) -> None:
     )
 
 
-def signed_in_with_password(staff: StaffMember) -> Client:
-    staff.user.set_password("correct horse battery")
-    staff.user.save()
-    client = Client()
-    response = client.post("/console/login/", {"username": staff.user.username, "password": "correct horse battery"})
-    assert response.status_code == 302
-    return client
-
-
 def test_my_visits_today_in_the_nav_for_carers_only() -> None:
     d = make_planned_day()  # today
-    client = signed_in_with_password(d.world.provider.bob)
+    client = signed_in_by_form(d.world.provider.bob)
     html = client.get("/console/").content.decode()
     assert 'href="/console/my-day/">My visits today</a>' in html
     response = client.get("/console/my-day/")
     assert response.status_code == 302
     assert response["Location"] == f"/console/carers/{d.bob.pk}/day/{timezone.localdate().isoformat()}/"
     assert 'aria-current="page">My visits today</a>' in client.get(response["Location"]).content.decode()
-    head = signed_in_with_password(d.world.provider.head)
+    head = signed_in_by_form(d.world.provider.head)
     assert "My visits today" not in head.get("/console/").content.decode()
     assert head.get("/console/my-day/").status_code == 404
 

@@ -21,6 +21,8 @@ from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.visits.tests.engine_stand_in import stand_in_solve
 from steward.visits.tests.factories import add_customers_to_day, make_planned_day, make_schedule
 
+from .sign_in import signed_in_by_form
+
 pytestmark = pytest.mark.django_db
 
 
@@ -155,24 +157,15 @@ def test_a_carer_who_does_not_plan_is_told_who_can() -> None:
     assert not ScheduleRun.objects.exists()
 
 
-def _signed_in_by_form(staff: StaffMember) -> Client:
-    staff.user.set_password("correct horse battery")
-    staff.user.save()
-    client = Client()
-    response = client.post("/console/login/", {"username": staff.user.username, "password": "correct horse battery"})
-    assert response.status_code == 302
-    return client
-
-
 def test_the_schedule_link_is_shown_to_planners_only() -> None:
     """A carer who does not plan gets no Schedule link to a page that would refuse them;
     a team lead does, from sign-in; the council (not a care provider) has none."""
     world = make_care_world()
     _care_provider(world)
     link = 'href="/console/schedule/"'
-    assert link not in _signed_in_by_form(world.provider.bob).get("/console/").content.decode()
-    assert link in _signed_in_by_form(world.provider.lead).get("/console/").content.decode()
-    assert link not in _signed_in_by_form(world.council.lead).get("/console/").content.decode()
+    assert link not in signed_in_by_form(world.provider.bob).get("/console/").content.decode()
+    assert link in signed_in_by_form(world.provider.lead).get("/console/").content.decode()
+    assert link not in signed_in_by_form(world.council.lead).get("/console/").content.decode()
 
 
 def test_the_link_follows_a_change_once_the_schedule_page_is_opened() -> None:
@@ -180,7 +173,7 @@ def test_the_link_follows_a_change_once_the_schedule_page_is_opened() -> None:
     appears from then on, without signing in again."""
     world = make_care_world()
     _care_provider(world)
-    client = _signed_in_by_form(world.provider.bob)
+    client = signed_in_by_form(world.provider.bob)
     assert 'href="/console/schedule/"' not in client.get("/console/").content.decode()
     Team.objects.filter(organisation=world.provider.org).update(lead=world.provider.bob)
     assert client.get(reverse("console:schedule")).status_code == 200
