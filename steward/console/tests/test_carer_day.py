@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from steward.alerts.tests.factories import make_care_world
@@ -19,6 +17,7 @@ from steward.organisations.tests.factories import make_staff
 from steward.visits.models import Visit
 from steward.visits.tests.factories import PlannedDay, make_planned_day, make_visit
 
+from .pages import queries_for
 from .sign_in import signed_in_by_form
 
 pytestmark = pytest.mark.django_db
@@ -150,14 +149,6 @@ def test_my_visits_today_in_the_nav_for_carers_only() -> None:
     head = signed_in_by_form(d.world.provider.head)
     assert "My visits today" not in head.get("/console/").content.decode()
     assert head.get("/console/my-day/").status_code == 404
-
-
-def queries_for(client: Client, path: str) -> int:
-    client.get(path)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def test_the_page_reads_a_fixed_number_of_queries_per_customer(d: PlannedDay) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from steward.customers.services import ContactPointData
@@ -25,6 +23,8 @@ from steward.requests.tests.factories import World, make_world
 from steward.transfers.services import ReceiverSpec, transfer_create
 from steward.transfers.tests.factories import make_transfer_world
 
+from .pages import queries_for
+
 pytestmark = pytest.mark.django_db
 
 SMALL, LARGE = 3, 30
@@ -34,14 +34,6 @@ def signed_in(staff: StaffMember) -> Client:
     client = Client()
     client.force_login(staff.user)
     return client
-
-
-def queries_for(client: Client, url: str) -> int:
-    client.get(url)  # first visit: the session and anything cached per process settle
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:500]
-    return len(captured.captured_queries)
 
 
 def assert_flat(client: Client, url: str, add: Callable[[int], None], *, bound: int) -> None:

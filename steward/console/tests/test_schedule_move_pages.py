@@ -7,9 +7,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +18,8 @@ from steward.organisations.models import StaffMember
 from steward.timeline.models import TimelineEvent
 from steward.visits.models import Schedule, Visit
 from steward.visits.tests.factories import PlannedDay, add_customers_to_day, local_instant, make_planned_day, make_visit
+
+from .pages import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -130,14 +130,6 @@ def test_carers_who_do_not_plan_and_other_organisations_cannot_move_visits() -> 
     _still_bob_at_eight(pd)
 
 
-def _queries(client: Client, url: str) -> int:
-    client.get(url)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
-
-
 def test_the_draft_page_with_its_move_forms_reads_a_fixed_number_of_queries() -> None:
     pd = _draft_day()
     client = signed_in(pd.world.provider.lead)
@@ -147,7 +139,7 @@ def test_the_draft_page_with_its_move_forms_reads_a_fixed_number_of_queries() ->
         add_customers_to_day(pd, n, carers_needed=2)
 
     add(2)
-    few = _queries(client, detail)
+    few = queries_for(client, detail)
     add(10)
-    many = _queries(client, detail)
+    many = queries_for(client, detail)
     assert many <= few <= 13, (few, many)

@@ -8,9 +8,7 @@ from datetime import time, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +19,7 @@ from steward.visits.models import Schedule, ScheduleRun, Visit
 from steward.visits.tests.engine_stand_in import stand_in_solve
 from steward.visits.tests.factories import add_customers_to_day, make_planned_day, make_schedule
 
+from .pages import queries_for
 from .sign_in import signed_in_by_form
 
 pytestmark = pytest.mark.django_db
@@ -203,14 +202,6 @@ def test_a_stale_draft_says_why_it_cannot_be_published() -> None:
     assert "A newer plan for this day was published after this draft was made" in response.content.decode()
 
 
-def _queries(client: Client, url: str) -> int:
-    client.get(url)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
-
-
 def test_the_report_and_home_pages_read_a_fixed_number_of_queries() -> None:
     pd = make_planned_day(day=timezone.localdate() + timedelta(days=1), schedule_status=Schedule.Status.DRAFT)
     org = pd.world.provider.org
@@ -225,9 +216,9 @@ def test_the_report_and_home_pages_read_a_fixed_number_of_queries() -> None:
             ScheduleRun.objects.create(organisation=org, first_day=pd.day, last_day=pd.day)
 
     add(2)
-    few = (_queries(client, detail), _queries(client, home))
+    few = (queries_for(client, detail), queries_for(client, home))
     add(10)
-    many = (_queries(client, detail), _queries(client, home))
+    many = (queries_for(client, detail), queries_for(client, home))
     assert many[0] <= few[0] <= 13, (few, many)  # a draft's Move forms: visits, their carers, who works
     assert many[1] <= few[1] <= 10, (few, many)
 
