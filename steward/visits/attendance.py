@@ -88,6 +88,7 @@ def _lock(assignment_id: int) -> VisitAssignment:
         "visit__organisation",
         "visit__pattern",
         "visit__missed_alert",
+        "missed_alert",
     ).get(pk=assignment_id)
 
 
@@ -191,6 +192,16 @@ def visit_check_in(*, assignment: VisitAssignment, actor: StaffMember, at: datet
         },
         occurred_at=at,
     )
+    missing = part.missed_alert  # the visit began without this carer, who comes now
+    if missing is not None and missing.status == Alert.Status.OPEN:
+        alert_auto_resolve(
+            alert=missing,
+            resolution=(
+                f"{carer_staff.display_name} arrived at {_hm(at)}, {_late_words(at, part.planned_start)} after "
+                f"the planned {planned}{_who(actor, carer_staff, on_behalf)}."
+            ),
+            at=at,
+        )
     alert = visit.missed_alert
     if was_missed and alert is not None and alert.status == Alert.Status.OPEN:
         alert_auto_resolve(

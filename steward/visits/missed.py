@@ -25,9 +25,16 @@ Reporting it, in one transaction per visit:
   happen. Alice Able (coordinator) has been told and will be in touch."
 
 The candidates are found with one query (on the planned-visits index); a sweep handles
-at most ``SWEEP_BATCH`` of them and the next sweep, a minute later, the rest. Only the
-*whole* visit is checked: a double-handed visit where one carer arrived is in progress,
-not missed.
+at most ``SWEEP_BATCH`` of them and the next sweep, a minute later, the rest.
+
+**A second carer who does not come.** A double-handed visit where one carer checked in
+is in progress, not missed; but one carer must not do alone what needs two (a hoist).
+So a carer's part of a visit *in progress* that nobody checked in to, ``grace`` minutes
+after the part's planned start, raises its own alert (subject
+``visit:<id>:carer:<position>``) to the same named person, and the customer's timeline
+says who has not arrived. Each part is reported once (claimed under a row lock, and
+``VisitAssignment.missed_alert`` set in the same transaction); the carer checking in
+later resolves it (``visits.attendance``).
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ from steward.organisations.models import StaffMember
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
-from .models import Schedule, Visit
+from .models import Schedule, Visit, VisitAssignment
 
 logger = logging.getLogger(__name__)
 
@@ -96,17 +103,35 @@ def visits_missed_at(now: datetime) -> QuerySet[Visit]:
     )
 
 
+def part_subject(visit_id: int, position: int) -> str:
+    """The stable subject of the alert about one carer's part of a visit not coming."""
+    return f"{SUBJECT_PREFIX}{visit_id}:carer:{position}"
+
+
+def parts_missing_at(now: datetime) -> QuerySet[VisitAssignment]:
+    """Carers' parts, not yet reported, of published visits in progress (someone came)
+    that nobody checked in to ``grace`` minutes after the part's planned start. One query."""
+    return VisitAssignment.objects.filter(
+        visit__status=Visit.Status.IN_PROGRESS,
+        visit__schedule__status=Schedule.Status.PUBLISHED,
+        checked_in_at__isnull=True,
+        missed_alert__isnull=True,
+        planned_start__lte=now - timedelta(minutes=grace_minutes()),
+    ).order_by("planned_start", "pk")
+
+
 @dataclass
 class MissedVisitsReport:
     """What one missed-visits sweep did; printed by `manage.py sweep` and the worker."""
 
     at: datetime
     missed: int = 0
+    parts_missing: int = 0  # carers who did not come to a visit another carer began
     problems: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
-        return self.missed
+        return self.missed + self.parts_missing
 
 
 def _role(person: StaffMember, agreement: ServiceAgreement) -> str:
@@ -168,6 +193,100 @@ def _report(visit: Visit, *, at: datetime) -> None:
     )
 
 
+def _report_part(part: VisitAssignment, *, at: datetime) -> None:
+    """Raise the alert about a carer not coming to a visit another carer began, and tell
+    the customer, for a part this sweep just claimed."""
+    visit = part.visit
+    agreement = visit.care_agreement.service_agreement
+    customer = visit.customer
+    person = agreement_answerer(agreement)
+    if person is None:
+        raise DomainError(
+            f"Visit #{visit.pk}: a carer did not come to {customer.full_name}'s visit but nobody at "
+            f"{agreement.provider.name} is active to be told.",
+            code="no_one_to_alert",
+        )
+    planned = f"{timezone.localtime(part.planned_start):%H:%M}"
+    day = f"{timezone.localtime(part.planned_start):%a %d %b}"
+    absent = part.carer.staff.display_name
+    came = [a.carer.staff.display_name for a in visit.assignments.all() if a.checked_in_at is not None]
+    present = " and ".join(came) or "Another carer"
+    role = _role(person, agreement)
+    alert, _ = _raise(
+        kind=Alert.Kind.MISSED_VISIT,
+        subject=part_subject(visit.pk, part.position),
+        assigned_to=person,
+        organisation=visit.organisation,
+        customer=customer,
+        title=f"Carer missing: {absent} at {customer.full_name}, {day} {planned} ({visit.pattern.label})",
+        detail=(
+            f"{present} checked in to {customer.full_name}'s visit on {day} ({visit.pattern.label}, at "
+            f"{visit.care_agreement.address}), which needs two carers; {absent}, "
+            f"planned for {planned}, has not checked in. What needs two must not be done by one alone: call "
+            f"{absent} and {present}, send someone else if needed, and resolve this alert saying what "
+            f"happened. If {absent} is there but forgot to check in, record the check-in on their day page: "
+            "that resolves this alert."
+        ),
+        timeline_summary=(
+            f"{absent} did not arrive for the {planned} visit, which needs two carers. "
+            f"{person.display_name} ({role}) was asked to follow up."
+        ),
+        at=at,
+    )
+    VisitAssignment.objects.filter(pk=part.pk).update(missed_alert=alert)
+    event_record(
+        customer=customer,
+        organisation=visit.organisation,
+        kind=TimelineEvent.Kind.VISIT_MISSED,
+        summary=(
+            f"Your visit ({visit.pattern.label}) needs two carers and {absent} has not arrived "
+            f"(planned for {planned}). {person.display_name} ({role}) has been told and will be in touch."
+        ),
+        data={"visit": visit.pk, "assignment": part.pk, "alert": alert.pk, "told": person.pk},
+        occurred_at=at,
+    )
+
+
+def _parts_sweep(now: datetime, report: MissedVisitsReport) -> None:
+    ids = list(parts_missing_at(now).values_list("pk", flat=True)[:SWEEP_BATCH])
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                # The claim: lock the visit, then the part (the order check-in uses),
+                # and go on only if the part is still unreported and nobody came for it.
+                visit_id = VisitAssignment.objects.filter(pk=pk).values_list("visit_id", flat=True).first()
+                if visit_id is None:
+                    continue  # the plan was replaced since the list was read
+                Visit.objects.select_for_update().filter(pk=visit_id).values_list("pk").first()
+                part = (
+                    VisitAssignment.objects.select_for_update(of=("self",))
+                    .select_related(
+                        "carer__staff",
+                        "visit__schedule",
+                        "visit__customer",
+                        "visit__organisation",
+                        "visit__pattern",
+                        "visit__care_agreement__service_agreement__coordinator",
+                        "visit__care_agreement__service_agreement__provider",
+                        "visit__care_agreement__service_agreement__team__lead",
+                    )
+                    .filter(pk=pk, checked_in_at__isnull=True, missed_alert__isnull=True)
+                    .first()
+                )
+                if (
+                    part is None
+                    or part.visit.status != Visit.Status.IN_PROGRESS
+                    or part.visit.schedule.status != Schedule.Status.PUBLISHED
+                ):
+                    continue
+                _report_part(part, at=now)
+        except DomainError as exc:
+            report.problems.append(exc.message)
+            logger.error("missing carer at visit part %s could not be reported: %s", pk, exc.message)
+            continue
+        report.parts_missing += 1
+
+
 def missed_visits_sweep(now: datetime | None = None) -> MissedVisitsReport:
     """Report every visit missed as of ``now`` (default now), each in its own
     transaction. Idempotent: a visit is reported once, however many workers sweep."""
@@ -212,4 +331,5 @@ def missed_visits_sweep(now: datetime | None = None) -> MissedVisitsReport:
             logger.error("missed visit %s could not be reported: %s", pk, exc.message)
             continue
         report.missed += 1
+    _parts_sweep(now, report)
     return report

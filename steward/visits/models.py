@@ -171,6 +171,9 @@ class VisitAssignment(models.Model):
     route_order = models.PositiveSmallIntegerField(help_text="Order in the carer's day, from 1.")
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checked_out_at = models.DateTimeField(null=True, blank=True)
+    # Set when the visit began (another carer checked in) but this carer never came:
+    # the alert that says so (see visits.missed).
+    missed_alert = models.ForeignKey("alerts.Alert", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["planned_start", "position"]

@@ -14,9 +14,9 @@ from steward.organisations.models import StaffMember
 from steward.requests.management.commands.sweep import sweep_all
 from steward.timeline.models import TimelineEvent
 from steward.visits.attendance import visit_check_in
-from steward.visits.missed import missed_visits_sweep, visit_deadline, visits_missed_at
+from steward.visits.missed import missed_visits_sweep, parts_missing_at, visit_deadline, visits_missed_at
 from steward.visits.models import Schedule, Visit
-from steward.visits.tests.factories import local_instant, make_planned_day, make_visit
+from steward.visits.tests.factories import PlannedDay, local_instant, make_planned_day, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,9 @@ def test_the_worker_sweep_runs_it(capsys: pytest.CaptureFixture[str]) -> None:
     results = sweep_all(at=at(8, 30))
     assert results.missed_visits.missed == 1
     call_command("sweep", "--at", at(8, 31).isoformat())
-    assert "visits missed (nobody checked in):  0" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "visits missed (nobody checked in):  0" in printed
+    assert "second carers missing:              0" in printed
 
 
 def test_finding_the_missed_visits_is_one_query(django_assert_num_queries: object) -> None:
@@ -134,3 +136,63 @@ def test_finding_the_missed_visits_is_one_query(django_assert_num_queries: objec
         make_visit(schedule=d.schedule, pattern=d.pattern, carers=[d.alice], planned_start=time(hour, 0))
     with django_assert_num_queries(1):  # type: ignore[operator]
         assert len(list(visits_missed_at(at(13, 0)).values_list("pk", flat=True))) == 4
+
+
+def _begun_by_bob_alone() -> PlannedDay:
+    """A hoist visit for two at 08:00 (Bob and Alice); Bob checked in at 08:05."""
+    d = make_planned_day(day=DAY, carers_needed=2)
+    visit_check_in(assignment=d.visit.assignments.get(position=1), actor=d.world.provider.bob, at=at(8, 5))
+    return d
+
+
+def test_a_carer_who_does_not_come_to_a_visit_for_two_is_reported_once() -> None:
+    d = _begun_by_bob_alone()
+    alice_part = d.visit.assignments.get(position=2)
+
+    assert missed_visits_sweep(at(8, 29)).parts_missing == 0  # still within the grace
+    report = missed_visits_sweep(at(8, 30))
+
+    assert (report.missed, report.parts_missing, report.problems) == (0, 1, [])
+    alert = Alert.objects.get(kind=Alert.Kind.MISSED_VISIT)
+    assert alert.subject == f"visit:{d.visit.pk}:carer:2"
+    assert alert.assigned_to == d.world.provider.alice  # the coordinator, as for a missed visit
+    assert alert.title == "Carer missing: Alice Able at Amina Khan, Mon 02 Mar 08:00 (Help getting up)"
+    assert "Bob Baker checked in" in alert.detail and "must not be done by one alone" in alert.detail
+    alice_part.refresh_from_db()
+    assert alice_part.missed_alert == alert
+    told = TimelineEvent.objects.get(customer=d.world.client, kind=TimelineEvent.Kind.VISIT_MISSED)
+    assert told.summary.startswith("Your visit (Help getting up) needs two carers and Alice Able has not arrived")
+    assert not told.is_internal
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.IN_PROGRESS  # Bob is there: the visit itself goes on
+
+    again = missed_visits_sweep(at(9, 30))
+    assert again.parts_missing == 0
+    assert Alert.objects.filter(kind=Alert.Kind.MISSED_VISIT).count() == 1
+    assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.VISIT_MISSED).count() == 1
+
+
+def test_the_missing_carer_arriving_late_resolves_the_alert() -> None:
+    d = _begun_by_bob_alone()
+    missed_visits_sweep(at(8, 30))
+    alice_part = d.visit.assignments.get(position=2)
+
+    visit_check_in(assignment=alice_part, actor=d.world.provider.alice, at=at(8, 50))
+
+    alert = Alert.objects.get(kind=Alert.Kind.MISSED_VISIT)
+    assert alert.status == Alert.Status.RESOLVED
+    assert alert.resolution.startswith("Alice Able arrived at 08:50, 50 min after the planned 08:00.")
+
+
+def test_when_both_carers_came_nothing_is_reported() -> None:
+    d = _begun_by_bob_alone()
+    visit_check_in(assignment=d.visit.assignments.get(position=2), actor=d.world.provider.alice, at=at(8, 10))
+    report = missed_visits_sweep(at(12, 0))
+    assert (report.missed, report.parts_missing) == (0, 0)
+    assert not Alert.objects.filter(kind=Alert.Kind.MISSED_VISIT).exists()
+
+
+def test_finding_the_missing_carers_is_one_query(django_assert_num_queries: object) -> None:
+    _begun_by_bob_alone()
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        assert len(list(parts_missing_at(at(9, 0)).values_list("pk", flat=True))) == 1

@@ -104,6 +104,7 @@ def describe(results: SweepResults) -> str:
         f"  owners asked to offer on (team no longer handles the need): {team_needs.raised}",
         f"  those questions settled:            {team_needs.resolved}",
         f"  visits missed (nobody checked in):  {results.missed_visits.missed}",
+        f"  second carers missing:              {results.missed_visits.parts_missing}",
         f"  planning runs taken over (worker died): {len(results.planning_runs_resumed)}",
         f"  privacy requests: reminded {results.privacy.reminded}, escalated overdue "
         f"{results.privacy.escalated}, moved off leavers {results.privacy.reassigned}",
