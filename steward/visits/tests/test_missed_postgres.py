@@ -53,3 +53,18 @@ def test_a_check_in_racing_the_sweep_ends_either_way_consistent() -> None:
     assert d.visit.status == Visit.Status.IN_PROGRESS
     # Either the carer won (nothing reported) or the report came first and the arrival resolved it.
     assert not Alert.objects.filter(kind=Alert.Kind.MISSED_VISIT, status=Alert.Status.OPEN).exists()
+
+
+def test_two_sweeps_at_once_report_a_missing_carer_once() -> None:
+    d = make_planned_day(day=DAY, carers_needed=2)
+    visit_check_in(
+        assignment=d.visit.assignments.get(position=1), actor=d.world.provider.bob, at=local_instant(DAY, time(8, 5))
+    )
+    now = local_instant(DAY, time(9, 0))
+
+    results = _run_together(lambda: missed_visits_sweep(now), lambda: missed_visits_sweep(now))
+
+    assert [error for _, error in results] == [None, None]
+    assert sum(r.parts_missing for r, _ in results) == 1
+    assert Alert.objects.filter(kind=Alert.Kind.MISSED_VISIT, subject=f"visit:{d.visit.pk}:carer:2").count() == 1
+    assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.VISIT_MISSED).count() == 1
