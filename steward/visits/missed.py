@@ -142,23 +142,28 @@ def _role(person: StaffMember, agreement: ServiceAgreement) -> str:
     return "manager"
 
 
-def _report(visit: Visit, *, at: datetime) -> None:
-    """Raise the alert and tell the customer, for a visit this sweep just claimed."""
+def _who_answers(visit: Visit, what: str) -> tuple[StaffMember, str]:
+    """The person to tell about ``what`` went wrong at the visit, and their role in words;
+    a DomainError (the sweep rolls back and says so) when nobody at the provider is active."""
     agreement = visit.care_agreement.service_agreement
-    customer = visit.customer
     person = agreement_answerer(agreement)
     if person is None:
         raise DomainError(
-            f"Visit #{visit.pk}: {customer.full_name}'s visit was missed but nobody at "
-            f"{agreement.provider.name} is active to be told.",
+            f"Visit #{visit.pk}: {what} but nobody at {agreement.provider.name} is active to be told.",
             code="no_one_to_alert",
         )
+    return person, _role(person, agreement)
+
+
+def _report(visit: Visit, *, at: datetime) -> None:
+    """Raise the alert and tell the customer, for a visit this sweep just claimed."""
+    customer = visit.customer
+    person, role = _who_answers(visit, f"{customer.full_name}'s visit was missed")
     assert visit.planned_start is not None
     planned = f"{timezone.localtime(visit.planned_start):%H:%M}"
     day = f"{timezone.localtime(visit.planned_start):%a %d %b}"
     carers = [a.carer.staff.display_name for a in visit.assignments.all()]
     who_went = " and ".join(carers) if carers else "nobody"
-    role = _role(person, agreement)
     alert, _ = _raise(
         kind=Alert.Kind.MISSED_VISIT,
         subject=visit_subject(visit.pk),
@@ -197,21 +202,13 @@ def _report_part(part: VisitAssignment, *, at: datetime) -> None:
     """Raise the alert about a carer not coming to a visit another carer began, and tell
     the customer, for a part this sweep just claimed."""
     visit = part.visit
-    agreement = visit.care_agreement.service_agreement
     customer = visit.customer
-    person = agreement_answerer(agreement)
-    if person is None:
-        raise DomainError(
-            f"Visit #{visit.pk}: a carer did not come to {customer.full_name}'s visit but nobody at "
-            f"{agreement.provider.name} is active to be told.",
-            code="no_one_to_alert",
-        )
+    person, role = _who_answers(visit, f"a carer did not come to {customer.full_name}'s visit")
     planned = f"{timezone.localtime(part.planned_start):%H:%M}"
     day = f"{timezone.localtime(part.planned_start):%a %d %b}"
     absent = part.carer.staff.display_name
     came = [a.carer.staff.display_name for a in visit.assignments.all() if a.checked_in_at is not None]
     present = " and ".join(came) or "Another carer"
-    role = _role(person, agreement)
     alert, _ = _raise(
         kind=Alert.Kind.MISSED_VISIT,
         subject=part_subject(visit.pk, part.position),
