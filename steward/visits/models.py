@@ -145,6 +145,13 @@ class Visit(models.Model):
                 condition=models.Q(status="planned"),
                 name="visit_planned_start_idx",
             ),
+            # The missing-carer sweep starts from the few visits in progress, not from
+            # every carer's part ever planned (drafts and history included).
+            models.Index(
+                fields=["status", "planned_start"],
+                condition=models.Q(status="in_progress"),
+                name="visit_in_progress_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
