@@ -20,7 +20,11 @@ The rules:
 - a recorded time (``at``) may not be in the future; check-out may not be before check-in.
 
 The visit follows its parts: *in progress* when the first carer arrives, *done* when
-every part has checked out. Both events are contact with the customer in person
+every part has checked out. A carer of a visit for two who never came does not hold it
+open for ever: once the sweep has reported them missing (``visits.missed``), the visit
+is done when everyone who came has left, and the check-out says who did not come (the
+alert stays open for the named person). If they come after all, their check-in opens
+the visit again. Both events are contact with the customer in person
 (``VISIT_CHECKED_IN`` counts for the continuity checks, see
 ``agreements.selectors.CONTACT_KINDS``).
 
@@ -37,7 +41,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from steward.alerts.models import Alert
@@ -48,7 +51,7 @@ from steward.organisations.selectors import escalation_chain
 from steward.timeline.models import TimelineEvent
 from steward.timeline.services import event_record
 
-from .missed import grace_minutes
+from .missed import grace_minutes, visit_is_over
 from .models import Schedule, Visit, VisitAssignment
 from .permissions import can_plan
 
@@ -155,7 +158,10 @@ def visit_check_in(*, assignment: VisitAssignment, actor: StaffMember, at: datet
             f"{carer_staff.display_name} already checked in to this visit at {_hm(part.checked_in_at)}.",
             code="already_checked_in",
         )
-    if visit.status not in (Visit.Status.PLANNED, Visit.Status.IN_PROGRESS, Visit.Status.MISSED):
+    # A carer reported missing may still come after the others left (the visit was
+    # closed without them): their arrival opens it again.
+    reopens = visit.status == Visit.Status.DONE and part.missed_alert_id is not None
+    if visit.status not in (Visit.Status.PLANNED, Visit.Status.IN_PROGRESS, Visit.Status.MISSED) and not reopens:
         raise Conflict(f"This visit is {visit.get_status_display().lower()}.", code="visit_not_open")
     opens = part.planned_start - timedelta(minutes=check_in_early_minutes())
     if at < opens:
@@ -242,13 +248,17 @@ def visit_check_out(*, assignment: VisitAssignment, actor: StaffMember, at: date
         )
     part.checked_out_at = at
     part.save(update_fields=["checked_out_at"])
-    still_there = (
-        VisitAssignment.objects.filter(visit=visit).exclude(pk=part.pk).filter(Q(checked_out_at__isnull=True)).exists()
-    )
-    if not still_there:
+    others = list(VisitAssignment.objects.filter(visit=visit).exclude(pk=part.pk).select_related("carer__staff"))
+    ended = visit_is_over(others)
+    if ended:
         visit.status = Visit.Status.DONE
         visit.save(update_fields=["status", "updated_at"])
     stayed = int((at - part.checked_in_at).total_seconds() // 60)
+    never_came = [o.carer.staff.display_name for o in others if o.checked_in_at is None]
+    # A visit for two that ends with a carer never come says so where the customer reads it.
+    without = ""
+    if ended and never_came:
+        without = f" The visit is over without {' and '.join(never_came)}, who did not come."
     event_record(
         customer=visit.customer,
         organisation=visit.organisation,
@@ -257,7 +267,7 @@ def visit_check_out(*, assignment: VisitAssignment, actor: StaffMember, at: date
         channel=TimelineEvent.Channel.IN_PERSON,
         summary=(
             f"{carer_staff.display_name} left at {_hm(at)} after {stayed} minutes "
-            f"({visit.pattern.label}).{_who(actor, carer_staff, on_behalf)}"
+            f"({visit.pattern.label}).{_who(actor, carer_staff, on_behalf)}{without}"
         ),
         data={"visit": visit.pk, "assignment": part.pk, "carer": part.carer_id, "on_behalf": on_behalf},
         occurred_at=at,

@@ -34,12 +34,16 @@ after the part's planned start, raises its own alert (subject
 ``visit:<id>:carer:<position>``) to the same named person, and the customer's timeline
 says who has not arrived. Each part is reported once (claimed under a row lock, and
 ``VisitAssignment.missed_alert`` set in the same transaction); the carer checking in
-later resolves it (``visits.attendance``).
+later resolves it (``visits.attendance``). Once reported, the absent carer no longer
+holds the visit open: it is *done* when everyone who came has left (at their check-out,
+or at the report if they left before it), and the customer's timeline says so
+(``visit_is_over``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -209,7 +213,8 @@ def _report_part(part: VisitAssignment, *, at: datetime) -> None:
     planned = f"{timezone.localtime(part.planned_start):%H:%M}"
     day = f"{timezone.localtime(part.planned_start):%a %d %b}"
     absent = part.carer.staff.display_name
-    came = [a.carer.staff.display_name for a in visit.assignments.all() if a.checked_in_at is not None]
+    parts = list(visit.assignments.select_related("carer__staff"))
+    came = [a.carer.staff.display_name for a in parts if a.checked_in_at is not None]
     present = " and ".join(came) or "Another carer"
     alert, _ = _raise(
         kind=Alert.Kind.MISSED_VISIT,
@@ -233,16 +238,34 @@ def _report_part(part: VisitAssignment, *, at: datetime) -> None:
         at=at,
     )
     VisitAssignment.objects.filter(pk=part.pk).update(missed_alert=alert)
+    # Whoever came may have left already: then the visit is over (see visit_is_over).
+    ended = visit_is_over(a for a in parts if a.pk != part.pk)
+    if ended:
+        Visit.objects.filter(pk=visit.pk).update(status=Visit.Status.DONE, updated_at=at)
+    over = f" {present} has left since, so the visit is over." if ended else ""
     event_record(
         customer=customer,
         organisation=visit.organisation,
         kind=TimelineEvent.Kind.VISIT_MISSED,
         summary=(
             f"Your visit ({visit.pattern.label}) needs two carers and {absent} has not arrived "
-            f"(planned for {planned}). {person.display_name} ({role}) has been told and will be in touch."
+            f"(planned for {planned}).{over} {person.display_name} ({role}) has been told and will be in touch."
         ),
         data={"visit": visit.pk, "assignment": part.pk, "alert": alert.pk, "told": person.pk},
         occurred_at=at,
+    )
+
+
+def visit_is_over(parts: Iterable[VisitAssignment]) -> bool:
+    """Whether a visit is over, judged on its carers' ``parts`` other than the one
+    leaving now: nobody is still there, and nobody is still due. A carer who never
+    checked in is due until the missed-visits sweep has reported them missing; after
+    that the visit ends when everyone who came has left (it does not wait, in progress,
+    for someone who is not coming; the alert to the named person stays open)."""
+    return not any(
+        (p.checked_in_at is not None and p.checked_out_at is None)
+        or (p.checked_in_at is None and p.missed_alert_id is None)
+        for p in parts
     )
 
 

@@ -13,7 +13,7 @@ from steward.notifications.models import Notification
 from steward.organisations.models import StaffMember
 from steward.requests.management.commands.sweep import sweep_all
 from steward.timeline.models import TimelineEvent
-from steward.visits.attendance import visit_check_in
+from steward.visits.attendance import visit_check_in, visit_check_out
 from steward.visits.missed import missed_visits_sweep, parts_missing_at, visit_deadline, visits_missed_at
 from steward.visits.models import Schedule, Visit
 from steward.visits.tests.factories import PlannedDay, local_instant, make_planned_day, make_visit
@@ -182,6 +182,68 @@ def test_the_missing_carer_arriving_late_resolves_the_alert() -> None:
     alert = Alert.objects.get(kind=Alert.Kind.MISSED_VISIT)
     assert alert.status == Alert.Status.RESOLVED
     assert alert.resolution.startswith("Alice Able arrived at 08:50, 50 min after the planned 08:00.")
+
+
+def test_once_the_missing_carer_is_reported_the_visit_ends_when_the_one_who_came_leaves() -> None:
+    d = _begun_by_bob_alone()
+    missed_visits_sweep(at(8, 30))
+    bob = d.world.provider.bob
+
+    visit_check_out(assignment=d.visit.assignments.get(position=1), actor=bob, at=at(8, 50))
+
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.DONE  # not "carer there now" with nobody there
+    left = TimelineEvent.objects.get(customer=d.world.client, kind=TimelineEvent.Kind.VISIT_CHECKED_OUT)
+    assert left.summary.endswith("The visit is over without Alice Able, who did not come.")
+    alert = Alert.objects.get(kind=Alert.Kind.MISSED_VISIT)
+    assert alert.status == Alert.Status.OPEN  # the named person still has to follow it up
+
+
+def test_leaving_before_the_missing_carer_is_reported_keeps_the_visit_open_until_the_report() -> None:
+    d = _begun_by_bob_alone()
+    visit_check_out(assignment=d.visit.assignments.get(position=1), actor=d.world.provider.bob, at=at(8, 20))
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.IN_PROGRESS  # Alice is still due: within the grace
+    left = TimelineEvent.objects.get(customer=d.world.client, kind=TimelineEvent.Kind.VISIT_CHECKED_OUT)
+    assert "visit is over" not in left.summary
+
+    report = missed_visits_sweep(at(8, 30))
+
+    assert report.parts_missing == 1
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.DONE
+    told = TimelineEvent.objects.get(customer=d.world.client, kind=TimelineEvent.Kind.VISIT_MISSED)
+    assert "Bob Baker has left since, so the visit is over." in told.summary
+    assert missed_visits_sweep(at(9, 0)).changes == 0
+
+
+def test_the_missing_carer_coming_after_the_visit_ended_opens_it_again() -> None:
+    d = _begun_by_bob_alone()
+    missed_visits_sweep(at(8, 30))
+    visit_check_out(assignment=d.visit.assignments.get(position=1), actor=d.world.provider.bob, at=at(8, 50))
+    alice_part = d.visit.assignments.get(position=2)
+
+    visit_check_in(assignment=alice_part, actor=d.world.provider.alice, at=at(9, 0))
+
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.IN_PROGRESS
+    assert Alert.objects.get(kind=Alert.Kind.MISSED_VISIT).status == Alert.Status.RESOLVED
+    visit_check_out(assignment=alice_part, actor=d.world.provider.alice, at=at(9, 30))
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.DONE
+
+
+def test_a_visit_for_two_is_not_over_while_the_second_carer_is_there() -> None:
+    d = _begun_by_bob_alone()
+    alice_part = d.visit.assignments.get(position=2)
+    visit_check_in(assignment=alice_part, actor=d.world.provider.alice, at=at(8, 10))
+    visit_check_out(assignment=d.visit.assignments.get(position=1), actor=d.world.provider.bob, at=at(8, 40))
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.IN_PROGRESS
+    visit_check_out(assignment=alice_part, actor=d.world.provider.alice, at=at(8, 45))
+    d.visit.refresh_from_db()
+    assert d.visit.status == Visit.Status.DONE
+    assert not TimelineEvent.objects.filter(summary__contains="visit is over").exists()
 
 
 def test_when_both_carers_came_nothing_is_reported() -> None:
