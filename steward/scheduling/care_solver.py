@@ -537,19 +537,30 @@ class CareSearch:
         out.sort()
         return out
 
-    def _single_options(self, v: int, u: int, limit: int | None) -> list[tuple[int, int, int]]:
-        """(cost, route, position) of part ``u`` alone, cheapest first (``limit`` of them)."""
-        found: list[tuple[int, int, int]] = []
-        for _, r, k in self._candidates(v, u):
+    def _single_options(self, v: int, u: int, limit: int | None) -> list[tuple[int, int, int, int]]:
+        """(cost, route, position, cost left out of a pair's bound) of part ``u`` alone,
+        cheapest first (``limit`` of them). The last figure is the cost without the
+        visit's own window and carer: what placing the part costs the carer's day."""
+        found: list[tuple[int, int, int, int]] = []
+        own_window = self.first[u] or self.kind[u] == SIMULTANEOUS
+        kth = math.inf  # the limit-th cheapest found so far
+        for bound, r, k in self._candidates(v, u):
+            if limit is not None and bound >= kth:
+                break  # bounds are lower bounds, cheapest first: the cheapest are all found
             priced = self._try(v, [(u, r, k)])
             if priced is not None:
-                found.append((priced[0], r, k))
-                if limit is not None and len(found) >= 3 * limit:
-                    break
+                cost, nt, _ = priced
+                day = cost - self.carer_cost(v, (r,)) - (self.pref_cost(v, nt[u]) if own_window else 0)
+                found.append((cost, r, k, day))
+                if limit is not None:
+                    if len(found) >= 3 * limit:
+                        break
+                    if len(found) >= limit:
+                        kth = sorted(found)[limit - 1][0]
         found.sort()
         return found if limit is None else found[:limit]
 
-    def _second_options(self, v: int, a: int, b: int, limit: int) -> list[tuple[int, int, int]]:
+    def _second_options(self, v: int, a: int, b: int, limit: int) -> list[tuple[int, int, int, int]]:
         """Places for the second part of a sequential visit, alone. It has no window of
         its own (it follows the first), but it can start no earlier than the first part's
         release plus the shortest gap and no later than the first's latest start plus the
@@ -591,12 +602,21 @@ class CareSearch:
             # The two parts of a simultaneous visit have the same places and costs alone.
             simultaneous = self.kind[a] == SIMULTANEOUS
             options_b = options_a if simultaneous else self._second_options(v, a, b, width)
-            for i, (_, ra, ka) in enumerate(options_a):
-                for j, (_, rb, kb) in enumerate(options_b):
-                    # The parts of a simultaneous visit are interchangeable: (A, B) is
-                    # the same plan as (B, A), so each pair of places is priced once.
-                    if ra != rb and not (simultaneous and j < i):
-                        consider([(a, ra, ka), (b, rb, kb)])
+            # Each pair of places, priced in the order of a lower bound: what each part
+            # costs its carer's day alone, plus the pair's carer cost (the visit's own
+            # window is left out: the two starting together can only be later).
+            combos = sorted(
+                (day_a + day_b + self.carer_cost(v, (ra, rb)), i, j)
+                for i, (_, ra, _, day_a) in enumerate(options_a)
+                for j, (_, rb, _, day_b) in enumerate(options_b)
+                # The parts of a simultaneous visit are interchangeable: (A, B) is the
+                # same plan as (B, A), so each pair of places is priced once.
+                if ra != rb and not (simultaneous and j < i)
+            )
+            for bound, i, j in combos:
+                if bound * (1 + noise) >= best_key:
+                    break
+                consider([(a, options_a[i][1], options_a[i][2]), (b, options_b[j][1], options_b[j][2])])
             if best is not None or (len(options_a) < width and len(options_b) < width):
                 break
         return best
