@@ -254,6 +254,9 @@ class CareSearch:
         total = 0
         route_of, t, pref, base_of = self.route_of, self.t, self.pref, self.part_base
         w_minute, w_visit = self.w_minute, self.w_visit
+        # The carer costs inline, as carer_cost does them: this runs once a search round.
+        wants_usual, wants_preferred, double = self.wants_usual, self.wants_preferred, self.double
+        w_usual, w_pref_carer = self.w_usual, self.w_pref_carer
         for v in range(self.n_visits):
             base = base_of[v]
             if route_of[base] < 0:
@@ -265,8 +268,14 @@ class CareSearch:
                 total += (low - start) * w_minute + w_visit
             elif start > high:
                 total += (start - high) * w_minute + w_visit
-            if self.wants_usual[v] or self.wants_preferred[v]:
-                total += self.carer_cost(v, self.visit_routes(v))
+            if wants_usual[v]:
+                usual = self.usual[v]
+                if route_of[base] not in usual and (not double[v] or route_of[base + 1] not in usual):
+                    total += w_usual
+            if wants_preferred[v]:
+                preferred = self.preferred_carers[v]
+                if route_of[base] not in preferred and (not double[v] or route_of[base + 1] not in preferred):
+                    total += w_pref_carer
         return total + sum(self.route_cost(r, self.travel[r], self.work[r]) for r in range(self.n_carers))
 
     def placed(self, v: int) -> bool:
@@ -382,35 +391,40 @@ class CareSearch:
                 return r
         raise AssertionError("a new node is in no route")  # pragma: no cover
 
-    def recompute(self, rows: set[int] | None = None) -> bool:
-        """Earliest starts of the current routes from scratch (after removals): of every
-        route, or of ``rows`` and every route tied to them by a double-handed visit
-        (the others cannot move)."""
+    def recompute(self, rows: set[int] | None = None, starts: dict[int, int] | None = None) -> bool:
+        """Earliest starts of the current routes anew (after removals or a changed
+        release): of every route, or of ``rows`` from the positions ``starts`` gives
+        (default: the whole route), and of every route tied to those parts by a
+        double-handed visit from the partner's position on. What comes before cannot
+        move: a start depends only on what precedes it on its route and on its partner."""
         if rows is None:
             rows = set(range(self.n_carers))
-        else:
-            partner, route_of = self.partner, self.route_of
-            frontier = list(rows)
-            while frontier:
-                for u in self.routes[frontier.pop()]:
-                    p = partner[u]
-                    if p >= 0 and (rp := route_of[p]) >= 0 and rp not in rows:
-                        rows.add(rp)
+        first = {r: (starts or {}).get(r, 0) for r in rows}
+        partner, route_of, routes = self.partner, self.route_of, self.routes
+        frontier = list(first)
+        while frontier:
+            r = frontier.pop()
+            for u in routes[r][first[r] :]:
+                p = partner[u]
+                if p >= 0 and (rp := route_of[p]) >= 0:
+                    kp = routes[rp].index(p)
+                    if kp < first.get(rp, len(routes[rp]) + 1):
+                        first[rp] = kp
                         frontier.append(rp)
-        placed = [u for r in rows for u in self.routes[r]]
+        placed = [u for r, k in first.items() for u in routes[r][k:]]
         nt = dict.fromkeys(placed, NEVER)
         saved = {u: self.t[u] for u in placed}
         for u in placed:
             self.t[u] = NEVER
-        dirty = {r: (0, len(self.routes[r])) for r in rows if self.routes[r]}
+        dirty = {r: (k, len(routes[r])) for r, k in first.items() if routes[r]}
         if not self._propagate({}, dirty, nt, set()):
             for u, value in saved.items():
                 self.t[u] = value
             return False
         for u, value in nt.items():
             self.t[u] = value
-        for r in rows:
-            self.travel[r], self.work[r] = self.route_travel(r, self.routes[r])
+        for r in first:
+            self.travel[r], self.work[r] = self.route_travel(r, routes[r])
             self._latest(r)
         return True
 
@@ -479,15 +493,33 @@ class CareSearch:
         px, dx, ex, lx = place[u], dur[u], e[u], self.lat[u]
         priced_window = self.first[u] or self.kind[u] == SIMULTANEOUS
         w_travel, w_overtime = self.w_travel, self.w_overtime
+        # The visit's carer cost on each route, as carer_cost((r,)) (inline: called for every route).
+        usual = self.usual[v] if self.wants_usual[v] else None
+        preferred = self.preferred_carers[v] if self.wants_preferred[v] else None
+        w_usual, w_pref_carer = self.w_usual, self.w_pref_carer
+        pref_low, pref_high = self.pref[v]
+        w_minute, w_visit = self.w_minute, self.w_visit
         out: list[tuple[int, int, int]] = []
         for r in self.allowed[u]:
             route, tt, home = self.routes[r], self.tt[r], self.home[r]
             s0, s1 = self.s0[r], self.s1[r]
-            if s0 + tt[home][px] > lx or max(ex, s0) + dx + tt[px][home] > s1:
+            if s0 + tt[home][px] > lx or (ex if ex > s0 else s0) + dx + tt[px][home] > s1:
                 continue
-            carer = self.carer_cost(v, (r,))
-            work0, contracted = self.work[r], self.contracted[r]
-            over0 = max(0, work0 - contracted) if contracted is not None else 0
+            carer = 0
+            if usual is not None and r not in usual:
+                carer = w_usual
+            if preferred is not None and r not in preferred:
+                carer += w_pref_carer
+            contracted = self.contracted[r]
+            # Overtime added by ``added`` travel minutes: what exceeds the slack left
+            # under the contracted minutes (which may already be used up: then it is
+            # less than zero, and only the overtime on top of today's counts).
+            if contracted is None:
+                slack, over0 = OPEN, 0
+            else:
+                work0 = self.work[r]
+                slack = contracted - work0 - dx
+                over0 = work0 - contracted if work0 > contracted else 0
             # Positions before k0 would push a visit past its latest start.
             k0 = bisect.bisect_left(self.route_latest[r], ex + dx)
             n = len(route)
@@ -528,11 +560,13 @@ class CareSearch:
                 if est + dx + tt[px][after] > limit:
                     continue
                 added = to_x + tt[px][after] - tt[h][after]
-                work = work0 + added + dx
-                over = max(0, work - contracted) if contracted is not None else 0
+                over = added - slack if added > slack else 0
                 bound = added * w_travel + (over - over0) * w_overtime + carer
-                if priced_window:
-                    bound += self.pref_cost(v, est)
+                if priced_window:  # pref_cost, inline
+                    if est > pref_high:
+                        bound += (est - pref_high) * w_minute + w_visit
+                    elif est < pref_low:
+                        bound += (pref_low - est) * w_minute + w_visit
                 out.append((bound, r, k))
         out.sort()
         return out
@@ -664,11 +698,13 @@ class CareSearch:
         nodes = {u for v in visits for u in self.parts(v) if self.route_of[u] >= 0}
         if not nodes:
             return True
-        touched = set()
+        starts: dict[int, int] = {}  # per route, the position of the first node taken out
         for r, route in enumerate(self.routes):
-            if any(u in nodes for u in route):
-                self.routes[r] = [u for u in route if u not in nodes]
-                touched.add(r)
+            for k, u in enumerate(route):
+                if u in nodes:
+                    starts[r] = k
+                    self.routes[r] = [u for u in route if u not in nodes]
+                    break
         for u in nodes:
             self.route_of[u] = -1
             self.t[u] = NEVER
@@ -676,7 +712,7 @@ class CareSearch:
             if self.placed_visits and any(u in nodes for u in self.parts(v)):
                 self.placed_visits -= 1
             self._set_release(v, self.release[v])
-        return self.recompute(touched)
+        return self.recompute(set(starts), starts)
 
     # -- state ------------------------------------------------------------------------
 
@@ -1109,7 +1145,8 @@ def _improve(
         q = rng.randint(2, max(3, min(30, search.n_visits // 5)))
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
-        unplaced_before = [v for v in range(search.n_visits) if not search.placed(v) and v not in search.hopeless]
+        route_of, part_base = search.route_of, search.part_base
+        unplaced_before = [v for v in range(search.n_visits) if route_of[part_base[v]] < 0 and v not in search.hopeless]
         unplaced_set = set(unplaced_before)
         search.first_to_insert = None
         removed = destroy(search, q, rng)
