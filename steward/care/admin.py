@@ -36,4 +36,5 @@ class VisitPatternAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(TravelTime)
 class TravelTimeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("from_place", "to_place", "minutes", "source", "imported_at")
+    list_display = ("from_place", "to_place", "mode", "minutes", "source", "imported_at")
+    list_filter = ("mode",)

@@ -217,7 +217,8 @@ class VisitPattern(models.Model):
 
 
 class TravelTime(models.Model):
-    """An imported travel time between two places, overriding the speed model.
+    """An imported travel time between two places for one way of travelling, overriding
+    the speed model for carers who travel that way.
 
     Places are keyed by their coordinates rounded to 5 decimal places (about a metre),
     written ``"lat,lon"`` (see ``steward.care.travel.place_key``), so a matrix from any
@@ -225,6 +226,13 @@ class TravelTime(models.Model):
     """
 
     organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
+    # Times before modes were recorded were all driving times, hence the default.
+    mode = models.CharField(
+        max_length=20,
+        choices=Carer.TravelMode.choices,
+        default=Carer.TravelMode.CAR,
+        help_text="The way of travelling these times are for.",
+    )
     from_place = models.CharField(max_length=40)
     to_place = models.CharField(max_length=40)
     minutes = models.PositiveIntegerField()
@@ -233,8 +241,11 @@ class TravelTime(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "from_place", "to_place"], name="travel_time_unique_pair"),
+            # Also the index travel_matrix reads by: one organisation's pairs for one mode.
+            models.UniqueConstraint(
+                fields=["organisation", "mode", "from_place", "to_place"], name="travel_time_unique_pair_per_mode"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_place} -> {self.to_place}: {self.minutes} min"
+        return f"{self.from_place} -> {self.to_place}: {self.minutes} min ({self.get_mode_display().lower()})"

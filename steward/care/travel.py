@@ -21,10 +21,11 @@ The **detour factor is 1.3**: published studies of road "circuity" (road distanc
 straight-line distance, e.g. Ballou, Rahardja and Sakai 2002) put it at about 1.2–1.4;
 1.3 is the middle, erring towards a carer arriving early rather than late.
 
-An **imported matrix** (``manage.py import_travel_times``, e.g. from OSRM's ``/table``
-service) overrides the model for the pairs it covers. Imported times are *driving*
-times (OSRM's usual profile, and ``TravelTime`` records no mode), so they are used for
-carers who drive; walkers, cyclists and bus users keep the model.
+An **imported matrix** (``manage.py import_travel_times --mode …``, e.g. from OSRM's
+``/table`` service with its car, foot or bicycle profile) overrides the model for the
+pairs it covers, for carers who travel by the mode it was imported for. Each mode uses
+its own imported table where the organisation has one, and the model elsewhere: a
+driving table says nothing about how long the same walk takes.
 """
 
 from __future__ import annotations
@@ -53,8 +54,6 @@ SPEEDS: dict[str, Speed] = {
     Carer.TravelMode.BICYCLE: Speed(15.0, 3),
     Carer.TravelMode.PUBLIC_TRANSPORT: Speed(12.0, 10),
 }
-# Which travel modes imported times stand for (see the module's docstring).
-IMPORTED_PROFILES = frozenset({Carer.TravelMode.CAR})
 
 Place = tuple[float, float]
 
@@ -72,29 +71,36 @@ def distance_km(a: Place, b: Place) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+def _speed(profile: str) -> Speed:
+    speed = SPEEDS.get(profile)
+    if speed is None:
+        raise ValueError(f"Unknown travel mode {profile!r}; use one of {', '.join(SPEEDS)}.")
+    return speed
+
+
 def model_minutes(a: Place, b: Place, profile: str) -> int:
     """Whole minutes (rounded up) by the speed model; 0 for the same place."""
     if place_key(*a) == place_key(*b):
         return 0
-    speed = SPEEDS.get(profile)
-    if speed is None:
-        raise ValueError(f"Unknown travel mode {profile!r}; use one of {', '.join(SPEEDS)}.")
+    speed = _speed(profile)
     minutes = math.ceil(distance_km(a, b) * DETOUR_FACTOR / speed.km_per_hour * 60)
     return max(speed.minimum_minutes, minutes)
 
 
 def travel_matrix(organisation: Organisation, places: Sequence[Place], profile: str) -> list[list[int]]:
     """Minutes from each place to each other place (``[i][j]``: from ``places[i]`` to
-    ``places[j]``) for a carer travelling by ``profile``: imported times where the
-    organisation has them (one query), the speed model elsewhere."""
+    ``places[j]``) for a carer travelling by ``profile`` (a travel mode): the times the
+    organisation imported for that mode where it has them (one query), the speed model
+    elsewhere."""
+    _speed(profile)  # an unknown mode is refused before asking the database
     keys = [place_key(*p) for p in places]
     imported: dict[tuple[str, str], int] = {}
-    if profile in IMPORTED_PROFILES and len(set(keys)) > 1:
+    if len(set(keys)) > 1:
         unique = sorted(set(keys))
         imported = {
             (f, t): m
             for f, t, m in TravelTime.objects.filter(
-                organisation_id=organisation.pk, from_place__in=unique, to_place__in=unique
+                organisation_id=organisation.pk, mode=profile, from_place__in=unique, to_place__in=unique
             ).values_list("from_place", "to_place", "minutes")
         }
     matrix: list[list[int]] = []

@@ -1,5 +1,10 @@
 """Reading travel-time matrices into ``TravelTime`` rows (``manage.py import_travel_times``).
 
+A matrix is imported for one travel mode (car, walk, bicycle or public transport): the
+times a carer travelling that way takes. Each mode has its own table, used for the carers
+who travel that way; modes with no imported table keep the speed model
+(``steward.care.travel``).
+
 Two formats:
 
 * **CSV** with the header ``from_lat,from_lon,to_lat,to_lon,minutes`` (any column order;
@@ -10,7 +15,8 @@ Two formats:
 
 The whole file is checked before anything is written; any error (each with its line or
 position) refuses the file. Importing the same file again changes nothing (rows are
-upserted on organisation, from, to).
+upserted on organisation, mode, from, to), and importing a table for one mode leaves the
+other modes' times alone.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from django.utils import timezone
 
 from steward.organisations.models import Organisation
 
-from .models import TravelTime
+from .models import Carer, TravelTime
 from .travel import place_key
 
 CSV_COLUMNS = ("from_lat", "from_lon", "to_lat", "to_lon", "minutes")
@@ -52,13 +58,23 @@ class Parsed:
 
 @dataclass(frozen=True)
 class ImportSummary:
+    """What an import did to the organisation's times for one travel mode."""
+
+    mode: str
     created: int
     updated: int
     unchanged: int
     skipped_unreachable: int
     skipped_same_place: int
 
-    def __str__(self) -> str:
+    @property
+    def mode_in_words(self) -> str:
+        """The travel mode as an adjective, e.g. "on-foot" (as in "on-foot travel times")."""
+        return Carer.TravelMode(self.mode).label.lower().replace(" ", "-")
+
+    @property
+    def counts(self) -> str:
+        """What happened to the rows, e.g. "2 new, 0 changed, 1 already up to date"."""
         words = f"{self.created} new, {self.updated} changed, {self.unchanged} already up to date"
         skipped = []
         if self.skipped_unreachable:
@@ -66,6 +82,9 @@ class ImportSummary:
         if self.skipped_same_place:
             skipped.append(f"{self.skipped_same_place} from a place to itself")
         return words + (f"; skipped {', '.join(skipped)}" if skipped else "")
+
+    def __str__(self) -> str:
+        return f"{self.mode_in_words} travel times: {self.counts}"
 
 
 def _coordinate(value: Any, *, lat: bool) -> float:
@@ -172,15 +191,18 @@ def parse_osrm(text: str) -> Parsed:
 
 
 @transaction.atomic
-def travel_times_import(*, organisation: Organisation, parsed: Parsed, source: str) -> ImportSummary:
-    """Write the parsed times for the organisation: new pairs added, changed ones updated."""
+def travel_times_import(*, organisation: Organisation, parsed: Parsed, source: str, mode: str) -> ImportSummary:
+    """Write the parsed times as the organisation's times for carers travelling by ``mode``:
+    new pairs added, changed ones updated; other modes' times are not touched."""
+    if mode not in Carer.TravelMode.values:
+        raise ValueError(f"Unknown travel mode {mode!r}; use one of {', '.join(Carer.TravelMode.values)}.")
     now = timezone.now()
     froms = sorted({a for a, _ in parsed.times})
     tos = sorted({b for _, b in parsed.times})
     existing = {
         (row.from_place, row.to_place): row
         for row in TravelTime.objects.select_for_update().filter(
-            organisation=organisation, from_place__in=froms, to_place__in=tos
+            organisation=organisation, mode=mode, from_place__in=froms, to_place__in=tos
         )
     }
     new, changed, unchanged = [], [], 0
@@ -189,7 +211,13 @@ def travel_times_import(*, organisation: Organisation, parsed: Parsed, source: s
         if row is None:
             new.append(
                 TravelTime(
-                    organisation=organisation, from_place=a, to_place=b, minutes=minutes, source=source, imported_at=now
+                    organisation=organisation,
+                    mode=mode,
+                    from_place=a,
+                    to_place=b,
+                    minutes=minutes,
+                    source=source,
+                    imported_at=now,
                 )
             )
         elif row.minutes != minutes or row.source != source:
@@ -200,6 +228,7 @@ def travel_times_import(*, organisation: Organisation, parsed: Parsed, source: s
     TravelTime.objects.bulk_create(new, batch_size=1000)
     TravelTime.objects.bulk_update(changed, ["minutes", "source", "imported_at"], batch_size=1000)
     return ImportSummary(
+        mode=mode,
         created=len(new),
         updated=len(changed),
         unchanged=unchanged,

@@ -1,5 +1,5 @@
-"""The speed model, imported travel times overriding it, and importing them from CSV and
-OSRM (idempotent, refused whole with line numbers)."""
+"""The speed model, imported travel times overriding it for their travel mode, and
+importing them from CSV and OSRM (per mode, idempotent, refused whole with line numbers)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from steward.care.models import TravelTime
 from steward.care.travel import model_minutes, place_key, travel_matrix
+from steward.care.travel_import import parse_csv, travel_times_import
 from steward.organisations.tests.factories import OrganisationFactory
 
 HOME = (53.4808, -2.2426)
@@ -37,16 +38,21 @@ def test_the_speed_model_by_mode_with_a_minimum_between_places():
 
 
 @pytest.mark.django_db
-def test_imported_times_override_the_model_for_drivers_in_one_query(django_assert_num_queries):
+def test_imported_times_override_the_model_for_their_mode_in_one_query(django_assert_num_queries):
     org = OrganisationFactory()
     TravelTime.objects.create(organisation=org, from_place=place_key(*HOME), to_place=place_key(*NEAR), minutes=9)
     with django_assert_num_queries(1):
         matrix = travel_matrix(org, [HOME, NEAR, HOME], "car")
     assert matrix == [[0, 9, 0], [5, 0, 5], [0, 9, 0]]
-    with django_assert_num_queries(0):
+    # A row made without a mode is a driving time; walkers still ask, and find none.
+    with django_assert_num_queries(1):
         assert travel_matrix(org, [HOME, NEAR], "walk") == [[0, 17], [17, 0]]
+    with django_assert_num_queries(0):
+        assert travel_matrix(org, [HOME, HOME], "car") == [[0, 0], [0, 0]]
     other = OrganisationFactory()
     assert travel_matrix(other, [HOME, NEAR], "car") == [[0, 5], [5, 0]]
+    with pytest.raises(ValueError, match="Unknown travel mode 'horse'"), django_assert_num_queries(0):
+        travel_matrix(org, [HOME, NEAR], "horse")
 
 
 def _run(path: Path, org_slug: str, *extra: str) -> str:
@@ -141,3 +147,69 @@ def test_a_bad_osrm_table_is_refused(tmp_path):
     path.write_text("{not json")
     with pytest.raises(CommandError, match="line 1: not valid JSON"):
         _run(path, org.slug)
+
+
+def _table(path: Path, there: float, back: float) -> Path:
+    path.write_text(
+        f"from_lat,from_lon,to_lat,to_lon,minutes\n53.4808,-2.2426,53.49,-2.2426,{there}\n"
+        f"53.49,-2.2426,53.4808,-2.2426,{back}\n"
+    )
+    return path
+
+
+@pytest.mark.django_db
+def test_a_walking_table_is_for_walkers_and_a_driving_one_for_drivers(tmp_path, django_assert_num_queries):
+    org = OrganisationFactory()
+    said = _run(_table(tmp_path / "foot.csv", 14, 15), org.slug, "--mode", "walk")
+    assert said.startswith(f"Imported 2 on-foot travel times for {org.name} from foot.csv: 2 new")
+    with django_assert_num_queries(1):
+        assert travel_matrix(org, [HOME, NEAR], "walk") == [[0, 14], [15, 0]]
+    assert travel_matrix(org, [HOME, NEAR], "car") == [[0, 5], [5, 0]]  # the model
+    assert travel_matrix(org, [HOME, NEAR], "bicycle") == [[0, 6], [6, 0]]
+
+    said = _run(_table(tmp_path / "car.csv", 7, 8), org.slug)  # car by default
+    assert said.startswith("Imported 2 car travel times")
+    assert travel_matrix(org, [HOME, NEAR], "car") == [[0, 7], [8, 0]]
+    assert travel_matrix(org, [HOME, NEAR], "walk") == [[0, 14], [15, 0]]
+    summary = travel_times_import(
+        organisation=org, parsed=parse_csv((tmp_path / "foot.csv").read_text()), source="CSV file foot.csv", mode="walk"
+    )
+    assert str(summary) == "on-foot travel times: 0 new, 0 changed, 2 already up to date"
+
+
+@pytest.mark.django_db
+def test_the_same_pairs_for_two_modes_keep_both_and_reimporting_is_idempotent_per_mode(tmp_path):
+    org = OrganisationFactory()
+    _run(_table(tmp_path / "car.csv", 7, 8), org.slug, "--mode", "car")
+    assert "2 new" in _run(_table(tmp_path / "bike.csv", 10, 11), org.slug, "--mode", "bicycle")
+    assert sorted(TravelTime.objects.values_list("mode", "minutes")) == [
+        ("bicycle", 10),
+        ("bicycle", 11),
+        ("car", 7),
+        ("car", 8),
+    ]
+    # Again for each mode: nothing new, nothing changed, and the other mode untouched.
+    assert "0 new, 0 changed, 2 already up to date" in _run(tmp_path / "car.csv", org.slug, "--mode", "car")
+    assert "0 new, 0 changed, 2 already up to date" in _run(tmp_path / "bike.csv", org.slug, "--mode", "bicycle")
+    # A changed bicycle table changes the bicycle times only.
+    assert "0 new, 2 changed" in _run(_table(tmp_path / "bike.csv", 12, 13), org.slug, "--mode", "bicycle")
+    assert sorted(TravelTime.objects.values_list("mode", "minutes")) == [
+        ("bicycle", 12),
+        ("bicycle", 13),
+        ("car", 7),
+        ("car", 8),
+    ]
+    assert TravelTime.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_an_unknown_mode_is_refused_and_changes_nothing(tmp_path):
+    org = OrganisationFactory()
+    _run(_table(tmp_path / "car.csv", 7, 8), org.slug)
+    with pytest.raises(CommandError, match="invalid choice: 'horse'"):
+        _run(_table(tmp_path / "horse.csv", 30, 30), org.slug, "--mode", "horse")
+    with pytest.raises(ValueError, match="Unknown travel mode 'horse'"):
+        travel_times_import(
+            organisation=org, parsed=parse_csv((tmp_path / "horse.csv").read_text()), source="", mode="horse"
+        )
+    assert sorted(TravelTime.objects.values_list("mode", "minutes")) == [("car", 7), ("car", 8)]
