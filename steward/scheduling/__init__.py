@@ -1,7 +1,19 @@
-"""Scheduling visits at the customer's time.
+"""Scheduling visits at the customer's time: the engines, free of Django.
 
-So far this package holds the engine side only: the public HHCRSP benchmark format
-(``hhcrsp``), an independent checker for solutions in that format (``hhcrsp_check``)
-and the solver that plans caregivers' routes (``solver``). The domain (care agreements,
-carers, the published schedule) is not built yet; see docs/scheduling.md.
+Two problems, each with its own engine and an independent checker:
+
+- **the care day** (``care_problem``): carers with shifts, skills, breaks and travel
+  modes; visits with preferred and acceptable windows, one or two carers, usual and
+  excluded carers. ``care_solver`` plans it (our own search, chosen by measurement; see
+  docs/scheduling.md), ``care_check`` checks any plan, ``care_diagnose`` says why a
+  visit could not be placed, and ``care_baseline`` holds the staff-first baseline and
+  the by-hand rota the benchmark compares against; ``care_pyvrp`` encodes the day for
+  PyVRP, kept to measure it against our search;
+- **the public HHCRSP benchmark** (``hhcrsp``: the format, reading and writing it):
+  ``solver`` with ``engine_lns`` (ours) and ``engine_ortools``; ``hhcrsp_check`` checks
+  a solution; ``timing`` finds the best start times of fixed HHCRSP routes (a small linear programme).
+
+The domain (care agreements, carers, published schedules, check-ins) lives in
+``steward.care`` and ``steward.visits``, which build a ``CareProblem`` from the
+database and store the plan.
 """

@@ -929,6 +929,9 @@ PIN_USUAL = 0.7
 CONTINUITY_FIRST_WEIGHT = 10
 CONTINUITY_FIRST_SHARE = 0.2
 CONTINUITY_FIRST_LEVELS = 4
+# Visits a round takes out, at most. 20 instead of 30 changed nothing measurable on the
+# realistic day (24 runs: 95.2 % in the window and 81.3 % usual carer against 95.2 and 81.0).
+REMOVE_MOST = 30
 RETRY_BACKOFF_MAX = 5  # an unplaced visit failing again and again is retried every 2**5 rounds at most
 SWAP_HALFWAY = 0.5  # a time-bounded search also exchanges at this share of its time
 SWAP_SHARE = 0.1  # of a time-bounded search, spent on exchanges at the end
@@ -1142,7 +1145,7 @@ def _improve(
         search.iterations = done
         reporter(5 + int(94 * share), f"Improving: {search.placed_visits} of {search.n_visits} visits placed")
         temperature = temperature0 * (1 - share) ** 2 + 1e-9
-        q = rng.randint(2, max(3, min(30, search.n_visits // 5)))
+        q = rng.randint(2, max(3, min(REMOVE_MOST, search.n_visits // 5)))
         destroy = DESTROY[rng.randrange(len(DESTROY))]
         saved = search.save()
         route_of, part_base = search.route_of, search.part_base
