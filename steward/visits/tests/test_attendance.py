@@ -108,6 +108,26 @@ def test_no_check_in_on_a_draft_or_replaced_plan() -> None:
         assert d.visit.status == Visit.Status.PLANNED
 
 
+def test_no_check_in_to_a_cancelled_visit_nor_reopening_a_finished_one_for_two() -> None:
+    d = make_planned_day(day=DAY)
+    Visit.objects.filter(pk=d.visit.pk).update(status=Visit.Status.CANCELLED)
+    with pytest.raises(Conflict) as exc:
+        visit_check_in(assignment=d.assignment, actor=d.world.provider.bob, at=at(8, 0))
+    assert exc.value.code == "visit_not_open"
+    assert not VisitAssignment.objects.get(pk=d.assignment.pk).checked_in_at
+
+    # Only a carer reported missing may open a finished visit again: a visit for two
+    # that ended (here, marked done by hand) with Alice's part never reported stays done.
+    pair = make_planned_day(day=date(2026, 3, 3), carers_needed=2)
+    Visit.objects.filter(pk=pair.visit.pk).update(status=Visit.Status.DONE)
+    alice_part = pair.visit.assignments.get(position=2)
+    with pytest.raises(Conflict) as exc:
+        visit_check_in(assignment=alice_part, actor=pair.world.provider.alice, at=at(8, 0, date(2026, 3, 3)))
+    assert exc.value.code == "visit_not_open"
+    pair.visit.refresh_from_db()
+    assert pair.visit.status == Visit.Status.DONE
+
+
 def test_not_twice_and_out_only_after_in() -> None:
     d = make_planned_day(day=DAY)
     bob = d.world.provider.bob
