@@ -257,8 +257,9 @@ def _report_part(part: VisitAssignment, *, at: datetime) -> None:
 
 
 def visit_is_over(parts: Iterable[VisitAssignment]) -> bool:
-    """Whether a visit is over, judged on its carers' ``parts`` other than the one
-    leaving now: nobody is still there, and nobody is still due. A carer who never
+    """Whether a visit is over, judged on its carers' ``parts`` other than the one that
+    just changed (a carer leaving, or a carer just reported missing): nobody is still
+    there, and nobody is still due. A carer who never
     checked in is due until the missed-visits sweep has reported them missing; after
     that the visit ends when everyone who came has left (it does not wait, in progress,
     for someone who is not coming; the alert to the named person stays open)."""

@@ -389,3 +389,31 @@ def test_the_window_still_comes_before_the_usual_carer_in_the_end(seed: int) -> 
     placed = {p.key: p.parts[0] for p in plan.visits}
     assert placed["far"].carer == 1
     assert (placed["a"].carer, placed["a"].start) == (2, 540)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), carers=st.integers(2, 5), visits=st.integers(5, 20))
+def test_the_search_prices_places_as_the_customer_order_costs_them(seed: int, carers: int, visits: int) -> None:
+    """The hot loops carry their own copies of the carer, window and overtime costs (for
+    speed): the day's cost must still be the sum of each visit's and each carer's, and
+    each place's quick bound must never exceed what the place really costs, or the
+    search would skip cheaper places."""
+    from steward.scheduling.care_solver import CareSearch
+
+    search = CareSearch(random_day(seed, carers=carers, visits=visits))
+    for v in range(search.n_visits):
+        # (A visit let in before its window gains from being pushed later: then a place
+        # can cost less than its bound, which leaves such knock-on changes out.)
+        early = any(
+            search.placed(x) and search.t[search.part_base[x]] < search.pref[x][0] for x in range(search.n_visits)
+        )
+        if not search.double[v] and not early:
+            u = search.part_base[v]
+            for bound, r, k in search._candidates(v, u):
+                priced = search._try(v, [(u, r, k)])
+                assert priced is None or bound <= priced[0]
+        search.insert(v)
+        composed = sum(search.visit_cost(x) for x in range(search.n_visits)) + sum(
+            search.route_cost(r, search.travel[r], search.work[r]) for r in range(search.n_carers)
+        )
+        assert search.cost() == composed
