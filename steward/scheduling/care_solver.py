@@ -1149,7 +1149,7 @@ def _improve(
         if share >= 1.0:
             break
         done += 1
-        search.iterations = done
+        search.iterations += 1  # over every stretch of search, for the plan's metrics
         reporter(5 + int(94 * share), f"Improving: {search.placed_visits} of {search.n_visits} visits placed")
         temperature = temperature0 * (1 - share) ** 2 + 1e-9
         q = rng.randint(2, max(3, min(REMOVE_MOST, search.n_visits // 5)))

@@ -193,6 +193,13 @@ def test_the_same_seed_and_iterations_give_the_same_plan() -> None:
     assert check_care_plan(problem, first) == []
 
 
+def test_the_plan_counts_every_search_round_it_was_given() -> None:
+    # The search runs in stretches (continuity first, then the windows); the count a
+    # planner sees is all of them, not the last stretch's.
+    plan = solve_care(random_day(5, carers=4, visits=18), seed=3, iterations=60)
+    assert plan.metrics["iterations"] == 60
+
+
 def test_progress_is_reported_and_ends_at_one_hundred() -> None:
     seen: list[tuple[int, str]] = []
     solve_care(random_day(2), iterations=20, progress=lambda percent, message: seen.append((percent, message)))
