@@ -304,7 +304,47 @@ def report(rows: list[DayRow], header: str) -> str:
             f"{row.cpu_seconds:.1f} / {row.wall_seconds:.1f} | "
             f"{'yes' if not row.errors else 'NO: ' + '; '.join(row.errors[:2])} |"
         )
+    lines += ["", *against_targets(rows)]
     return "\n".join(lines) + "\n"
+
+
+# Issue 6's targets for the care engine on a realistic day.
+TARGET_WINDOW_PCT = 95.0  # in the preferred window, of the visits where that is feasible
+TARGET_USUAL_PCT = 80.0  # with the usual carer, of the visits whose usual carer works
+TARGET_SOLVE_SECONDS = 30.0
+
+
+def against_targets(rows: list[DayRow]) -> list[str]:
+    """The care engine's runs against the issue's targets: the mean over every run and
+    how many runs meet each target on their own (a search bounded by time varies from
+    run to run, so one run's row can fall either side of a target its mean meets)."""
+    runs = [row for row in rows if row.planner.startswith("care engine")]
+    if not runs:
+        return []
+    n = len(runs)
+    window = [100 * r.in_preferred_of_feasible / r.feasible_in_preferred for r in runs if r.feasible_in_preferred]
+    usual = [100 * r.kept_of_working / r.usual_working for r in runs if r.usual_working]
+    slowest = max(r.wall_seconds for r in runs)
+
+    def line(name: str, values: list[float], target: float) -> str:
+        if not values:
+            return f"- {name}: no visit counts"
+        mean = sum(values) / len(values)
+        meeting = sum(value >= target for value in values)
+        verdict = "met" if meeting == len(values) else "met on average" if mean >= target else "not met"
+        return (
+            f"- {name} ≥ {target:g} %: {mean:.1f} % on average ({min(values):.1f}–{max(values):.1f}); "
+            f"{meeting} of {len(values)} runs at or above it — {verdict}"
+        )
+
+    return [
+        f"Care engine against the issue's targets, over {n} run{'s' if n != 1 else ''}:",
+        "",
+        line("In the preferred window where feasible", window, TARGET_WINDOW_PCT),
+        line("Usual carer where they work", usual, TARGET_USUAL_PCT),
+        f"- Solve ≤ {TARGET_SOLVE_SECONDS:g} s: the slowest took {slowest:.1f} s (wall) — "
+        + ("met" if slowest <= TARGET_SOLVE_SECONDS else "not met"),
+    ]
 
 
 def load_words(before: float, after: float) -> str:

@@ -72,4 +72,52 @@ def test_bench_runs_the_realistic_day_alone_and_checks_every_plan(tmp_path, monk
     assert "| 0 | by hand (last week's rota) |" in printed
     assert "NO:" not in printed
     assert "HHCRSP results" not in printed
+    assert "Care engine against the issue's targets, over 1 run:" in printed
     assert (tmp_path / "results.md").read_text().strip() == printed.strip()
+
+
+def _engine_row(window: tuple[int, int], usual: tuple[int, int], wall: float, planner: str = "care engine"):
+    from bench.realistic_day import DayRow
+    from steward.scheduling.care_check import CareMetrics
+
+    metrics = CareMetrics(
+        visits=10, placed=10, unplaced=0, in_preferred=9, minutes_outside=5, with_usual_carers=8,
+        kept_usual_carer=7, travel_minutes=100, overtime_minutes=0,
+    )  # fmt: skip
+    return DayRow(
+        seed=0,
+        planner=planner,
+        cpu_seconds=wall,
+        wall_seconds=wall,
+        metrics=metrics,
+        feasible_in_preferred=window[1],
+        in_preferred_of_feasible=window[0],
+        usual_working=usual[1],
+        kept_of_working=usual[0],
+        errors=(),
+    )
+
+
+def test_the_day_report_sets_every_engine_run_against_the_issues_targets() -> None:
+    from bench.realistic_day import against_targets
+
+    rows = [
+        _engine_row((96, 100), (85, 100), 28.1, "care engine, search seed 0"),
+        _engine_row((94, 100), (78, 100), 28.4, "care engine, search seed 1"),
+        # The baselines are not the engine: they do not count.
+        _engine_row((30, 100), (5, 100), 0.1, "staff-first"),
+    ]
+
+    lines = against_targets(rows)
+
+    assert lines[0] == "Care engine against the issue's targets, over 2 runs:"
+    assert "95 %: 95.0 % on average (94.0–96.0); 1 of 2 runs at or above it — met on average" in lines[2]
+    assert "80 %: 81.5 % on average (78.0–85.0); 1 of 2 runs at or above it — met on average" in lines[3]
+    assert "the slowest took 28.4 s (wall) — met" in lines[4]
+
+    short = against_targets([_engine_row((90, 100), (85, 100), 31.0)])
+    assert short[0].endswith("over 1 run:")
+    assert short[2].endswith("0 of 1 runs at or above it — not met")
+    assert short[3].endswith("1 of 1 runs at or above it — met")
+    assert short[4].endswith("— not met")
+    assert against_targets([_engine_row((90, 100), (85, 100), 1.0, "staff-first")]) == []
