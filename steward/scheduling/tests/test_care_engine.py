@@ -424,3 +424,34 @@ def test_the_search_prices_places_as_the_customer_order_costs_them(seed: int, ca
             search.route_cost(r, search.travel[r], search.work[r]) for r in range(search.n_carers)
         )
         assert search.cost() == composed
+
+
+def test_a_visit_left_unplaced_gets_room_cleared_on_the_carers_who_could_do_it() -> None:
+    """The focused removal takes out what stands in the unplaced visit's way: the visits
+    of carers able to do it, around its acceptable window, and nothing of a carer who
+    could not do it or of a time it could not be at; the repair then puts it in first."""
+    import random
+
+    from steward.scheduling.care_solver import CareSearch, _unplaced_removal
+
+    only = {1: frozenset({2, 3}), 2: frozenset({1, 3}), 3: frozenset({1, 2})}
+    problem = day(
+        [carer(1, place=0, skills=("hoist",)), carer(2, place=0, skills=("hoist",)), carer(3, place=0)],
+        [
+            visit("bath", 1, (540, 600), skills=("hoist",)),  # acceptable 08:00-11:00
+            visit("on 1, overlapping", 2, (600, 610), excluded_carers=only[1]),
+            visit("on 2, overlapping", 3, (560, 570), excluded_carers=only[2]),
+            visit("on 3, overlapping", 4, (600, 610), excluded_carers=only[3]),
+            visit("on 1, the afternoon", 2, (840, 850), excluded_carers=only[1]),
+        ],
+    )
+    search = CareSearch(problem)
+    for v in range(1, 5):
+        assert search.insert(v)
+    assert not search.placed(0)
+
+    chosen = _unplaced_removal(search, 15, random.Random(0))
+
+    assert search.first_to_insert == 0
+    # The visit and the two in its way on the carers with a hoist.
+    assert {problem.visits[v].key for v in chosen} == {"bath", "on 1, overlapping", "on 2, overlapping"}
