@@ -966,9 +966,9 @@ TEMPERATURE_TRAVEL_MINUTES = 10
 # (_unplaced_removal), taking out at least UNPLACED_FOCUS_REMOVE visits. Leaving a
 # customer without their visit outweighs every window, so a visit placed late in the
 # search costs windows that there is no time left to win back (seen on the realistic
-# day: a bedtime call placed with a second left put twelve visits outside their
-# window). Measured on the realistic day (96 paired runs, days 0-5 x search seeds 0-15,
-# 28 s, two at a time): 211 visits left unplaced in all against 224, better in the
+# day: a visit placed a second before the end put twelve more outside their window).
+# Measured on the realistic day (96 paired runs, days 0-5 x search seeds 0-15, 28 s,
+# two at a time): 211 visits left unplaced in all against 224, better in the
 # engine's order (placed, window, usual carer) in 62 runs and worse in 33 (sign test
 # p = 0.002); 94.9 % in the preferred window where feasible against 94.8, 80.6 % usual
 # carer against 80.6. Over the whole search (15 % of the rounds, seeds 0-3) it placed
@@ -1127,8 +1127,9 @@ def solve_care(
             # Halfway, too: continuity won back then is kept by the rounds that follow
             # (usual carers first back), and the windows have the rest of the time.
             _improve(search, rng, started, tick, time_limit * SWAP_HALFWAY, None, reporter)
-            # From here on the rounds serve the windows: a visit placed later would cost
-            # windows the rest of the search may have no time to win back.
+            # From here on no rounds are set aside for unplaced visits (they are still
+            # retried now and then): a visit placed later costs windows that the rest of
+            # the search may have no time to win back.
             search.focus_unplaced = False
             halfway_done = partial(_past, tick, started + time_limit * search_share)
             for _ in range(SWAP_PASSES):
