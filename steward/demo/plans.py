@@ -7,17 +7,25 @@ in this process, rather than by the worker, so the demo is ready when the server
 and `schedule_publish` for each day, which tells each customer their times on their
 timeline. Idempotent: a day that already has a published plan is left as it is, so
 running it again each morning plans only the new day at the end of the week.
+
+The part of the week already gone by when the demo is loaded (this morning, say) is
+recorded as lived: each carer checked in at the planned start and out at the planned
+end, through the same attendance services a carer's phone uses, so the customers'
+timelines show their visits so far and Kim Lee is not met by a missed-visit alert for
+every visit before the moment the demo happened to start. Visits still to come stay
+open: one nobody checks in to raises its alert as it would on a real day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from steward.organisations.models import Organisation, StaffMember
-from steward.visits.models import Schedule, ScheduleRun
+from steward.visits.attendance import visit_check_in, visit_check_out
+from steward.visits.models import Schedule, ScheduleRun, Visit, VisitAssignment
 from steward.visits.planning import run_execute
 from steward.visits.services import schedule_publish, schedule_run_request
 
@@ -33,11 +41,13 @@ DEMO_TIME_LIMIT_SECONDS = 2
 class DemoPlans:
     published: list[date]  # days planned and published now
     already: int  # days that had a published plan
+    lived: int = 0  # carers' visits before now recorded as done (checked in, and out if over)
 
 
 def ensure_demo_plans(*, today: date | None = None, days: int = DAYS) -> DemoPlans:
     """Plan and publish CheapCare Ltd's visits for ``today`` and the days after it that
-    have no published plan yet."""
+    have no published plan yet, and record the newly published visits begun by now as
+    their carers would have (see ``_live_until``)."""
     provider = Organisation.objects.filter(name=PROVIDER).first()
     planner = StaffMember.objects.filter(user__username=PLANNER, organisation=provider).first()
     if provider is None or planner is None:
@@ -65,7 +75,32 @@ def ensure_demo_plans(*, today: date | None = None, days: int = DAYS) -> DemoPla
         run.refresh_from_db()
         raise RuntimeError(f"Planning the demo week failed: {run.error}")
     published = []
-    for schedule in Schedule.objects.filter(run=run, day__in=missing).order_by("day"):
+    schedules = list(Schedule.objects.filter(run=run, day__in=missing).order_by("day"))
+    for schedule in schedules:
         schedule_publish(schedule=schedule, actor=planner)
         published.append(schedule.day)
-    return DemoPlans(published, len(have))
+    lived = _live_until(schedules, timezone.now())
+    return DemoPlans(published, len(have), lived)
+
+
+def _live_until(schedules: list[Schedule], now: datetime) -> int:
+    """Each carer's part that began before ``now`` checked in at its planned start, and out
+    at its planned end if that has passed, recorded by the carer (as their phone would)."""
+    parts = list(
+        VisitAssignment.objects.filter(
+            visit__schedule__in=schedules,
+            visit__status__in=[Visit.Status.PLANNED, Visit.Status.IN_PROGRESS],
+            planned_start__lte=now,
+            checked_in_at__isnull=True,
+        )
+        .select_related("carer__staff")
+        .order_by("planned_start", "position", "pk")
+    )
+    # Every arrival first, then every departure: a carer of a visit for two who leaves
+    # before the other is recorded as arrived would end the visit "without" them.
+    for part in parts:
+        visit_check_in(assignment=part, actor=part.carer.staff, at=part.planned_start)
+    for part in sorted(parts, key=lambda p: (p.planned_end, p.position, p.pk)):
+        if part.planned_end <= now:
+            visit_check_out(assignment=part, actor=part.carer.staff, at=part.planned_end)
+    return len(parts)

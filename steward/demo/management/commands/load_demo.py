@@ -23,3 +23,8 @@ class Command(BaseCommand):
         if plans.published:
             days = ", ".join(f"{day:%a %-d %b}" for day in plans.published)
             self.stdout.write(f"CheapCare Ltd's visits planned and published for {days}.")
+        if plans.lived:
+            self.stdout.write(
+                f"Visits already begun by now are recorded as their carers would have ({plans.lived} check-ins "
+                "at the planned starts, and check-outs at the planned ends gone by); the rest are open."
+            )
