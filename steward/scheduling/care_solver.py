@@ -35,9 +35,11 @@ How it searches (the ideas of ``engine_lns``, for the care rules):
   nobody their preferred window, then the rest by tightness (narrowest acceptable
   window first), each at its cheapest feasible place.
 - **Search**: remove some visits (random, the costliest, related in place and time,
-  whole days of one or two carers, or one unplaced, away from its usual carer or outside
-  its window together with what blocks the carers who could do it better; in the first
-  half, while any visit is left unplaced, a share of the rounds clears room around one),
+  whole days of one or two carers, the visits of any carer nearest in time to one outside
+  its window but for those with their usual carer, or one unplaced, away from its usual
+  carer or outside its window together with what blocks the carers who could do it
+  better; in the first half, while any visit is left unplaced, a share of the rounds
+  clears room around one),
   reinsert them at their cheapest places (unplaced ones are retried now and then), keep
   the result by simulated annealing on the travel scale (anything dearer in the
   customer's terms is refused). Deterministic for a seed when bounded by ``iterations``.
@@ -882,6 +884,33 @@ def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int
     return _clear_around(search, v, routes[: 3 + search.needs[v].carers_needed], q)
 
 
+def _time_band_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
+    """The visits of any carer nearest in time to one moment of the day (a visit outside
+    its preferred window, in most rounds where there is one), leaving alone those with
+    their usual carer: lets the repair share a busy hour out between carers afresh
+    without spending the continuity already won."""
+    placed = [v for v in range(search.n_visits) if search.placed(v)]
+    if not placed:
+        return set()
+    t, base = search.t, search.part_base
+    outside = [v for v in placed if search.pref_cost(v, t[base[v]])]
+    seed = rng.choice(outside) if outside and rng.random() < 0.7 else rng.choice(placed)
+    when = t[base[seed]]
+    movable = [
+        v
+        for v in placed
+        if v == seed or not search.usual[v] or not any(r in search.usual[v] for r in search.visit_routes(v))
+    ]
+    movable.sort(key=lambda v: abs(t[base[v]] - when))
+    chosen: set[int] = set()
+    for v in movable:
+        if len(chosen) >= q:
+            break
+        if rng.random() < 0.8:
+            chosen.add(v)
+    return chosen
+
+
 def _unplaced_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
     """A visit still left unplaced, with what stands in its way on two to four more of
     the carers able to do it than it needs, around its acceptable window; the repair puts
@@ -1078,7 +1107,23 @@ def _come_later(search: CareSearch) -> int:
     return moved
 
 
-DESTROY = (_random_removal, _worst_removal, _related_removal, _route_removal, _customer_removal, _customer_removal)
+# The destroy steps, one picked at random each round. The time-band one (the last) was
+# added on the evening of 23 November. Measured on the realistic day (96 paired runs,
+# days 0-5 x search seeds 0-15, 28 s, the two engines side by side): the usual carer kept
+# on 81.8 % of visits where they work against 80.1 (better in 59 runs, worse in 30; 70 of
+# 96 runs at 80 % or more against 55), the preferred window unchanged (94.8 % where
+# feasible both; 42 runs at 95 % or more against 39), 3 % fewer rounds. Without leaving
+# the visits with their usual carer alone (36 runs bounded at 6,000 rounds) it put 0.5
+# points more in the window and cost 1.2 points of continuity.
+DESTROY = (
+    _random_removal,
+    _worst_removal,
+    _related_removal,
+    _route_removal,
+    _customer_removal,
+    _customer_removal,
+    _time_band_removal,
+)
 
 
 def solve_care(

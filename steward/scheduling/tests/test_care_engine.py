@@ -455,3 +455,44 @@ def test_a_visit_left_unplaced_gets_room_cleared_on_the_carers_who_could_do_it()
     assert search.first_to_insert == 0
     # The visit and the two in its way on the carers with a hoist.
     assert {problem.visits[v].key for v in chosen} == {"bath", "on 1, overlapping", "on 2, overlapping"}
+
+
+def test_a_busy_hour_is_cleared_around_a_late_visit_but_usual_carers_keep_theirs() -> None:
+    """Around a visit outside its preferred window, the removal takes the visits of any
+    carer nearest in time, but leaves those with their usual carer where they are (moving
+    them would spend continuity) and the ones far off in the day."""
+    import random
+
+    from steward.scheduling.care_solver import CareSearch, _time_band_removal
+
+    class First(random.Random):
+        """Always the first choice, every coin heads: the removal's own order shows."""
+
+        def random(self) -> float:
+            return 0.0
+
+        def choice(self, seq):  # type: ignore[no-untyped-def, override]
+            return seq[0]
+
+    problem = day(
+        [carer(1, place=0), carer(2, place=0)],
+        [
+            visit("too early for any shift", 1, (400, 410), acceptable=(300, 700)),
+            visit("with her usual carer", 2, (480, 490), usual_carers=(1,), excluded_carers=(2,)),
+            visit("no usual carer", 3, (520, 530)),
+            visit("usual carer off today", 4, (560, 570), usual_carers=(9,)),
+            visit("the afternoon", 5, (840, 850)),
+        ],
+    )
+    search = CareSearch(problem)
+    for v in range(5):
+        assert search.insert(v)
+    assert search.t[search.part_base[0]] > 410  # outside its window: the removal's moment
+
+    chosen = _time_band_removal(search, 3, First())
+
+    assert {problem.visits[v].key for v in chosen} == {
+        "too early for any shift",
+        "no usual carer",
+        "usual carer off today",
+    }
