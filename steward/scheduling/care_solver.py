@@ -840,8 +840,14 @@ def _related_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]
     related = sorted(
         placed, key=lambda v: tt[here][search.needs[v].place] + 0.5 * abs(search.needs[v].preferred[0] - when)
     )
+    return _nearest_first(related, q, rng)
+
+
+def _nearest_first(ordered: list[int], q: int, rng: random.Random) -> set[int]:
+    """Up to ``q`` of the visits ``ordered`` nearest first, each passed over one time in
+    five, so that rounds from the same seed visit do not all take the same ones."""
     chosen: set[int] = set()
-    for v in related:
+    for v in ordered:
         if len(chosen) >= q:
             break
         if rng.random() < 0.8:
@@ -902,13 +908,7 @@ def _time_band_removal(search: CareSearch, q: int, rng: random.Random) -> set[in
         if v == seed or not search.usual[v] or not any(r in search.usual[v] for r in search.visit_routes(v))
     ]
     movable.sort(key=lambda v: abs(t[base[v]] - when))
-    chosen: set[int] = set()
-    for v in movable:
-        if len(chosen) >= q:
-            break
-        if rng.random() < 0.8:
-            chosen.add(v)
-    return chosen
+    return _nearest_first(movable, q, rng)
 
 
 def _unplaced_removal(search: CareSearch, q: int, rng: random.Random) -> set[int]:
