@@ -286,6 +286,10 @@ class CareSearch:
     def placed(self, v: int) -> bool:
         return self.route_of[self.part_base[v]] >= 0
 
+    def with_usual_carer(self, v: int) -> bool:
+        """Whether placed visit ``v`` has one of its usual carers (as one of its two, if a pair)."""
+        return any(r in self.usual[v] for r in self.visit_routes(v))
+
     def parts(self, v: int) -> list[int]:
         base = self.part_base[v]
         return [base, base + 1] if self.needs[v].carers_needed >= 2 else [base]
@@ -884,7 +888,7 @@ def _customer_removal(search: CareSearch, q: int, rng: random.Random) -> set[int
         v = rng.choice(unhappy)
     search.first_to_insert = v
     usual = search.usual[v]
-    away = search.placed(v) and usual and not any(r in usual for r in search.visit_routes(v))
+    away = search.placed(v) and usual and not search.with_usual_carer(v)
     routes = list(usual) if away else list(search.allowed[search.part_base[v]])
     rng.shuffle(routes)
     return _clear_around(search, v, routes[: 3 + search.needs[v].carers_needed], q)
@@ -902,11 +906,7 @@ def _time_band_removal(search: CareSearch, q: int, rng: random.Random) -> set[in
     outside = [v for v in placed if search.pref_cost(v, t[base[v]])]
     seed = rng.choice(outside) if outside and rng.random() < 0.7 else rng.choice(placed)
     when = t[base[seed]]
-    movable = [
-        v
-        for v in placed
-        if v == seed or not search.usual[v] or not any(r in search.usual[v] for r in search.visit_routes(v))
-    ]
+    movable = [v for v in placed if v == seed or not search.usual[v] or not search.with_usual_carer(v)]
     movable.sort(key=lambda v: abs(t[base[v]] - when))
     return _nearest_first(movable, q, rng)
 
