@@ -312,6 +312,123 @@ def _about_carers(error: str, carer_ids: set[int]) -> bool:
     return any(re.search(rf"carer {carer_id}(?!\d)", error) for carer_id in carer_ids)
 
 
+def _require_planner(actor: StaffMember, organisation_id: int) -> None:
+    if not can_plan(actor, organisation_id=organisation_id):
+        raise PermissionDenied(
+            "Only an administrator, a team lead or a service coordinator of this organisation can change its plans.",
+            code="not_a_planner",
+        )
+
+
+def _locked_draft(schedule_id: int) -> Schedule:
+    """The schedule, locked for the change (inside a transaction), if it is a draft of a day to come."""
+    schedule = (
+        Schedule.objects.select_for_update(of=("self",)).select_related("organisation", "run").get(pk=schedule_id)
+    )
+    if schedule.status != Schedule.Status.DRAFT:
+        raise Conflict(
+            f"This plan is {schedule.get_status_display().lower()}; only a draft can be changed by hand. "
+            "Plan the day again to change it.",
+            code="schedule_not_draft",
+        )
+    if schedule.day < timezone.localdate():
+        raise Conflict("This day has passed; its plan can no longer be changed.", code="day_in_past")
+    return schedule
+
+
+def _movable(visits: Sequence[Visit], visit: Visit) -> Visit:
+    """``visit`` as loaded with the draft's ``visits``, if a planner may still change it."""
+    found = next((v for v in visits if v.pk == visit.pk), None)
+    if found is None:
+        raise Conflict("This visit was cancelled; it cannot be moved.", code="visit_not_movable")
+    if found.status in NOT_MOVABLE or any(a.checked_in_at for a in found.assignments.all()):
+        raise Conflict(
+            f"This visit is {found.get_status_display().lower()}; it cannot be moved.", code="visit_not_movable"
+        )
+    return found
+
+
+def _need(built: BuiltProblem, visit: Visit) -> VisitNeed:
+    """The visit as the engine sees the day now."""
+    key = visit_key(visit.pattern_id, built.day)
+    need = next((n for n in built.problem.visits if n.key == key), None)
+    if need is None:
+        raise Conflict(
+            "This regular visit has changed or ended since the plan was made; plan the day again.",
+            code="visit_changed_since_planned",
+        )
+    return need
+
+
+def _refuse_what_breaks(
+    *,
+    built: BuiltProblem,
+    visits: Sequence[Visit],
+    before: CarePlan,
+    after: CarePlan,
+    keys: set[str],
+    touched: set[int],
+    names: dict[int, str],
+) -> None:
+    """Refuse the change if it breaks a hard rule for the changed visits (``keys``) or newly
+    breaks one in the day of a carer it touches; every problem in a planner's words."""
+    already = set(check_care_plan(built.problem, before))
+    # Whatever is wrong with a changed visit is the planner's to fix; a carer it touches
+    # refuses it only for what the change newly breaks in their day.
+    broken = [
+        e
+        for e in check_care_plan(built.problem, after)
+        if any(_about_visit(e, key) for key in keys) or (e not in already and _about_carers(e, touched))
+    ]
+    if broken:
+        known = {c.pk: c.staff.display_name for c in built.carers.values()}
+        words = _Words(built, visits, after, known | names)
+        said = list(dict.fromkeys(words.sentence(e) for e in broken))
+        raise Conflict(
+            " ".join(sentence for _, sentence in said),
+            code=said[0][0],
+            details={"problems": [{"code": c, "message": s} for c, s in said]},
+        )
+
+
+def _record_change(
+    *,
+    actor: StaffMember,
+    schedule: Schedule,
+    visit: Visit,
+    need: VisitNeed,
+    what: str,
+    before: tuple[str, Sequence[Part]],
+    after: tuple[str, Sequence[int], int],
+    extra: dict[str, object] | None = None,
+) -> None:
+    """The internal ``visit_moved`` event on the customer's timeline: ``what`` the planner
+    did, the visit ``before`` (words, parts) and ``after`` (words, carer ids, first start)."""
+    day = schedule.day
+    (before_words, old_parts), (after_words, carer_ids, first) = before, after
+    TimelineEvent.objects.create(
+        customer_id=visit.customer_id,
+        organisation_id=schedule.organisation_id,
+        kind=TimelineEvent.Kind.VISIT_MOVED,
+        actor=actor,
+        actor_name=actor.display_name[:300],
+        summary=(
+            f"{actor.display_name} {what} {need.label.lower() or 'a visit'} on {day:%A} {day.day} {day:%B} "
+            f"in the draft plan: {before_words}, now {after_words}."
+        )[:500],
+        is_internal=True,
+        data={
+            "schedule_id": schedule.pk,
+            "visit_id": visit.pk,
+            "day": day.isoformat(),
+            "before": {"start": _start_of(old_parts), "carer_ids": [p.carer for p in old_parts]},
+            "after": {"start": _hhmm(first), "carer_ids": list(carer_ids)},
+            **(extra or {}),
+        },
+        occurred_at=timezone.now(),
+    )
+
+
 def draft_visit_move(
     *,
     visit: Visit,
@@ -334,11 +451,7 @@ def draft_visit_move(
     ``carer_not_working``, ``carer_busy``, ``outside_shift``, ``break_does_not_fit``...),
     with every problem in ``details["problems"]``.
     """
-    if not can_plan(actor, organisation_id=visit.organisation_id):
-        raise PermissionDenied(
-            "Only an administrator, a team lead or a service coordinator of this organisation can change its plans.",
-            code="not_a_planner",
-        )
+    _require_planner(actor, visit.organisation_id)
     carer_ids = [carer.pk for carer in carers]
     if any(carer.organisation_id != visit.organisation_id for carer in carers):
         raise NotFound("There is no such carer in your organisation.", code="carer_not_found")
@@ -351,27 +464,9 @@ def draft_visit_move(
         )
 
     with transaction.atomic():
-        schedule = (
-            Schedule.objects.select_for_update(of=("self",))
-            .select_related("organisation", "run")
-            .get(pk=visit.schedule_id)
-        )
-        if schedule.status != Schedule.Status.DRAFT:
-            raise Conflict(
-                f"This plan is {schedule.get_status_display().lower()}; only a draft can be changed by hand. "
-                "Plan the day again to change it.",
-                code="schedule_not_draft",
-            )
-        if schedule.day < timezone.localdate():
-            raise Conflict("This day has passed; its plan can no longer be changed.", code="day_in_past")
+        schedule = _locked_draft(visit.schedule_id)
         visits = schedule_visits(schedule=schedule)
-        moved = next((v for v in visits if v.pk == visit.pk), None)
-        if moved is None:
-            raise Conflict("This visit was cancelled; it cannot be moved.", code="visit_not_movable")
-        if moved.status in NOT_MOVABLE or any(a.checked_in_at for a in moved.assignments.all()):
-            raise Conflict(
-                f"This visit is {moved.get_status_display().lower()}; it cannot be moved.", code="visit_not_movable"
-            )
+        moved = _movable(visits, visit)
         needed = moved.pattern.carers_needed
         if len(carer_ids) != needed:
             raise InvalidInput(
@@ -384,14 +479,8 @@ def draft_visit_move(
         built = build_care_problem(
             organisation=schedule.organisation, day=schedule.day, travel_matrix=travel_matrix, run=schedule.run
         )
-        key = visit_key(moved.pattern_id, schedule.day)
-        needs = {need.key: need for need in built.problem.visits}
-        need = needs.get(key)
-        if need is None:
-            raise Conflict(
-                "This regular visit has changed or ended since the plan was made; plan the day again.",
-                code="visit_changed_since_planned",
-            )
+        need = _need(built, moved)
+        key = need.key
         draft = _draft_of(schedule, visits)
         before_plan = _plan(built.problem, draft)
         first = _minutes(start)
@@ -408,51 +497,114 @@ def draft_visit_move(
         plan = _plan(built.problem, draft)
 
         touched = set(carer_ids) | {p.carer for p in old_parts}
-        already = set(check_care_plan(built.problem, before_plan))
-        # Whatever is wrong with the moved visit is the planner's to fix; a carer it touches
-        # refuses it only for what the move newly breaks in their day.
-        broken = [
-            e
-            for e in check_care_plan(built.problem, plan)
-            if _about_visit(e, key) or (e not in already and _about_carers(e, touched))
-        ]
-        if broken:
-            names = {c.pk: c.staff.display_name for c in built.carers.values()}
-            names.update({c.pk: c.staff.display_name for c in carers})
-            words = _Words(built, visits, plan, names)
-            said = list(dict.fromkeys(words.sentence(e) for e in broken))
-            raise Conflict(
-                " ".join(sentence for _, sentence in said),
-                code=said[0][0],
-                details={"problems": [{"code": c, "message": s} for c, s in said]},
-            )
-
+        names = {c.pk: c.staff.display_name for c in carers}
+        _refuse_what_breaks(
+            built=built, visits=visits, before=before_plan, after=plan, keys={key}, touched=touched, names=names
+        )
         before_words = _visit_words(moved)
-        _save(schedule=schedule, moved=moved, built=built, plan=plan, key=key, need=need, touched=touched)
+        _save(schedule=schedule, changed=[(moved, need)], built=built, plan=plan, touched=touched)
         moved.refresh_from_db()
-        names_after = {c.pk: c.staff.display_name for c in carers}
-        after_words = f"{_hhmm(first)} with " + " and ".join(names_after[c] for c in carer_ids)
-        TimelineEvent.objects.create(
-            customer_id=moved.customer_id,
-            organisation_id=schedule.organisation_id,
-            kind=TimelineEvent.Kind.VISIT_MOVED,
+        after_words = f"{_hhmm(first)} with " + " and ".join(names[c] for c in carer_ids)
+        _record_change(
             actor=actor,
-            actor_name=actor.display_name[:300],
-            summary=(
-                f"{actor.display_name} changed {need.label.lower() or 'a visit'} on {schedule.day:%A} "
-                f"{schedule.day.day} {schedule.day:%B} in the draft plan: {before_words}, now {after_words}."
-            )[:500],
-            is_internal=True,
-            data={
-                "schedule_id": schedule.pk,
-                "visit_id": moved.pk,
-                "day": schedule.day.isoformat(),
-                "before": {"start": _start_of(old_parts), "carer_ids": [p.carer for p in old_parts]},
-                "after": {"start": _hhmm(first), "carer_ids": carer_ids},
-            },
-            occurred_at=timezone.now(),
+            schedule=schedule,
+            visit=moved,
+            need=need,
+            what="changed",
+            before=(before_words, old_parts),
+            after=(after_words, carer_ids, first),
         )
     return moved
+
+
+def draft_visits_swap(
+    *,
+    visit: Visit,
+    other: Visit,
+    actor: StaffMember,
+    travel_matrix: TravelMatrix | None = None,
+) -> tuple[Visit, Visit]:
+    """Exchange the carers of two planned visits of the same draft, each visit keeping its
+    times: what a planner does when two carers should trade calls, which no single move
+    can do (each carer is busy with the other's call until both change at once).
+
+    For double-handed visits the carers are exchanged in order (first for first, second
+    for second). Refused, changing nothing, for the same reasons as a move
+    (``schedule_not_draft``, ``day_in_past``, ``visit_not_movable``, ``not_a_planner`` and
+    any hard rule the exchange breaks, each problem in ``details["problems"]``), and for:
+    the same visit twice (``same_visit``), visits of different plans (``not_same_plan``),
+    a visit not planned (``visit_not_planned``), visits needing different numbers of
+    carers (``different_number_of_carers``) and visits that already have the same carers
+    (``same_carers``).
+    """
+    _require_planner(actor, visit.organisation_id)
+    if other.pk == visit.pk:
+        raise InvalidInput("Choose another visit to swap carers with.", code="same_visit")
+    if other.schedule_id != visit.schedule_id:
+        raise InvalidInput("Carers can only be swapped between two visits of the same plan.", code="not_same_plan")
+
+    with transaction.atomic():
+        schedule = _locked_draft(visit.schedule_id)
+        visits = schedule_visits(schedule=schedule)
+        pair = (_movable(visits, visit), _movable(visits, other))
+        draft = _draft_of(schedule, visits)
+        built = build_care_problem(
+            organisation=schedule.organisation, day=schedule.day, travel_matrix=travel_matrix, run=schedule.run
+        )
+        needs = (_need(built, pair[0]), _need(built, pair[1]))
+        old = (draft.parts.get(needs[0].key, []), draft.parts.get(needs[1].key, []))
+        for v, parts in zip(pair, old, strict=True):
+            if not parts:
+                raise Conflict(
+                    f"{v.customer.full_name}'s {v.pattern.label.lower() or 'visit'} is not planned: "
+                    "give it carers with a move first.",
+                    code="visit_not_planned",
+                )
+        if len(old[0]) != len(old[1]):
+            raise InvalidInput(
+                "One of these visits needs two carers and the other one: their carers cannot be swapped.",
+                code="different_number_of_carers",
+            )
+        carers = ([p.carer for p in old[0]], [p.carer for p in old[1]])
+        if set(carers[0]) == set(carers[1]):
+            raise InvalidInput(
+                "These visits already have the same carers: there is nothing to swap.", code="same_carers"
+            )
+        before_plan = _plan(built.problem, draft)
+        for need, parts, given in ((needs[0], old[0], carers[1]), (needs[1], old[1], carers[0])):
+            draft.parts[need.key] = [
+                Part(carer=c, start=p.start, travel_before=0) for p, c in zip(parts, given, strict=True)
+            ]
+        plan = _plan(built.problem, draft)
+        touched = set(carers[0]) | set(carers[1])
+        _refuse_what_breaks(
+            built=built,
+            visits=visits,
+            before=before_plan,
+            after=plan,
+            keys={needs[0].key, needs[1].key},
+            touched=touched,
+            names={},
+        )
+        before_words = (_visit_words(pair[0]), _visit_words(pair[1]))
+        _save(schedule=schedule, changed=list(zip(pair, needs, strict=True)), built=built, plan=plan, touched=touched)
+        names = {c.pk: c.staff.display_name for c in built.carers.values()}
+        for n, (changed, need) in enumerate(zip(pair, needs, strict=True)):
+            changed.refresh_from_db()
+            given = carers[1 - n]
+            first = old[n][0].start
+            _record_change(
+                actor=actor,
+                schedule=schedule,
+                visit=changed,
+                need=need,
+                what="swapped carers with another visit for",
+                before=(before_words[n], old[n]),
+                after=(f"{_hhmm(first)} with " + " and ".join(names[c] for c in given), given, first),
+                # Another customer's visit, named by id only: this is this customer's record.
+                extra={"swapped_with_visit_id": pair[1 - n].pk},
+            )
+    return pair
 
 
 def _start_of(parts: Sequence[Part]) -> str | None:
@@ -470,53 +622,21 @@ def _visit_words(visit: Visit) -> str:
 def _save(
     *,
     schedule: Schedule,
-    moved: Visit,
+    changed: Sequence[tuple[Visit, VisitNeed]],
     built: BuiltProblem,
     plan: CarePlan,
-    key: str,
-    need: VisitNeed,
     touched: set[int],
 ) -> None:
-    planned = next(p for p in plan.visits if p.key == key)
-    first = min(part.start for part in planned.parts)
-    moved.planned_start = built.instant(first)
-    moved.status = Visit.Status.PLANNED
-    moved.unplaced_reason = ""
-    moved.unplaced_detail = ""
-    moved.minutes_outside_preferred = _outside(first, need.preferred)
-    moved.with_usual_carer = (
-        any(part.carer in need.usual_carers for part in planned.parts) if need.usual_carers else None
-    )
-    moved.save(
-        update_fields=[
-            "planned_start",
-            "status",
-            "unplaced_reason",
-            "unplaced_detail",
-            "minutes_outside_preferred",
-            "with_usual_carer",
-            "updated_at",
-        ]
-    )
-    VisitAssignment.objects.filter(visit=moved).delete()
+    """Store the ``changed`` visits as ``plan`` has them, the travel and order of the other
+    visits of the carers ``touched``, and the day's figures."""
     order = {(k, route.carer): n for route in plan.routes for n, k in enumerate(route.visits, start=1)}
-    VisitAssignment.objects.bulk_create(
-        VisitAssignment(
-            visit=moved,
-            carer_id=part.carer,
-            position=position,
-            planned_start=built.instant(part.start),
-            planned_end=built.instant(part.start) + timedelta(minutes=moved.duration_minutes),
-            travel_minutes=part.travel_before,
-            route_order=order[(key, part.carer)],
-        )
-        for position, part in enumerate(planned.parts, start=1)
-    )
+    for moved, need in changed:
+        _save_visit(moved=moved, need=need, built=built, plan=plan, order=order)
     # The other visits of the carers touched: their travel and place in the day change.
     travel = {(p.key, part.carer): part.travel_before for p in plan.visits for part in p.parts}
     others = list(
         VisitAssignment.objects.filter(visit__schedule=schedule, carer_id__in=touched)
-        .exclude(visit=moved)
+        .exclude(visit__in=[moved for moved, _ in changed])
         .select_related("visit")
         .order_by("pk")
     )
@@ -541,7 +661,46 @@ def _save(
         for route in plan.routes
     }
     summary["metrics"] = dict(plan_metrics(built.problem, plan).totals())
-    summary["moved_by_hand"] = int(summary.get("moved_by_hand", 0)) + 1
+    summary["moved_by_hand"] = int(summary.get("moved_by_hand", 0)) + len(changed)
     schedule.summary = summary
     schedule.summary["figures"] = schedule_report(schedules=[schedule]).figures()
     schedule.save(update_fields=["summary"])
+
+
+def _save_visit(
+    *, moved: Visit, need: VisitNeed, built: BuiltProblem, plan: CarePlan, order: dict[tuple[str, int], int]
+) -> None:
+    planned = next(p for p in plan.visits if p.key == need.key)
+    first = min(part.start for part in planned.parts)
+    moved.planned_start = built.instant(first)
+    moved.status = Visit.Status.PLANNED
+    moved.unplaced_reason = ""
+    moved.unplaced_detail = ""
+    moved.minutes_outside_preferred = _outside(first, need.preferred)
+    moved.with_usual_carer = (
+        any(part.carer in need.usual_carers for part in planned.parts) if need.usual_carers else None
+    )
+    moved.save(
+        update_fields=[
+            "planned_start",
+            "status",
+            "unplaced_reason",
+            "unplaced_detail",
+            "minutes_outside_preferred",
+            "with_usual_carer",
+            "updated_at",
+        ]
+    )
+    VisitAssignment.objects.filter(visit=moved).delete()
+    VisitAssignment.objects.bulk_create(
+        VisitAssignment(
+            visit=moved,
+            carer_id=part.carer,
+            position=position,
+            planned_start=built.instant(part.start),
+            planned_end=built.instant(part.start) + timedelta(minutes=moved.duration_minutes),
+            travel_minutes=part.travel_before,
+            route_order=order[(need.key, part.carer)],
+        )
+        for position, part in enumerate(planned.parts, start=1)
+    )
