@@ -2,9 +2,9 @@
 
 Staff who may plan (see ``permissions.can_plan``) start a run for their organisation's
 days (202: it is planned in the background; poll the run for progress), read each day's
-plans and their reports, move one visit of a draft by hand (``adjust.draft_visit_move``),
-and publish a draft. Another organisation's runs and schedules
-are not found.
+plans and their reports, move one visit of a draft by hand (``adjust.draft_visit_move``)
+or swap the carers of two (``adjust.draft_visits_swap``), and publish a draft. Another
+organisation's runs and schedules are not found.
 """
 
 from __future__ import annotations
@@ -268,6 +268,10 @@ def visit_move(request: HttpRequest, schedule_id: int, visit_id: int, payload: M
     start = adjust.move_start(day=schedule.day, text=payload.start)
     moved = adjust.draft_visit_move(visit=visit, carers=carers, start=start, actor=actor)
     schedule.refresh_from_db(fields=["summary"])
+    return _moved_out(moved, schedule)
+
+
+def _moved_out(moved: Any, schedule: Schedule) -> dict[str, Any]:
     return {
         "id": moved.pk,
         "schedule_id": schedule.pk,
@@ -287,5 +291,34 @@ def visit_move(request: HttpRequest, schedule_id: int, visit_id: int, payload: M
             }
             for a in moved.assignments.select_related("carer__staff").order_by("position")
         ],
+        "figures": (schedule.summary or {}).get("figures", {}),
+    }
+
+
+class SwapIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    with_visit_id: int = Field(description="The other visit of the same draft; it takes this visit's carers.")
+
+
+class SwappedOut(Schema):
+    visits: list[MovedVisitOut] = Field(description="This visit, then the other, each with its new carers.")
+    figures: dict[str, Any] = Field(description="The day's report figures after the swap.")
+
+
+@router.post(
+    "/schedules/{schedule_id}/visits/{visit_id}/swap",
+    response=SwappedOut,
+    summary="Swap the carers of two visits of a draft, each keeping its times",
+)
+def visits_swap(request: HttpRequest, schedule_id: int, visit_id: int, payload: SwapIn) -> dict[str, Any]:
+    actor = acting_staff(request)
+    schedule = selectors.schedule_get(actor=actor, schedule_id=schedule_id)
+    visit = selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
+    other = selectors.schedule_visit_get(schedule=schedule, visit_id=payload.with_visit_id)
+    pair = adjust.draft_visits_swap(visit=visit, other=other, actor=actor)
+    schedule.refresh_from_db(fields=["summary"])
+    return {
+        "visits": [_moved_out(v, schedule) for v in pair],
         "figures": (schedule.summary or {}).get("figures", {}),
     }
