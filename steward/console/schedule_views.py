@@ -88,14 +88,34 @@ class MoveForm(forms.Form):
         return ids
 
 
+class SwapForm(forms.Form):
+    """The other visit of a draft whose carers this one's trade places with."""
+
+    with_visit = forms.TypedChoiceField(label="Swap carers with", coerce=int)
+
+    def __init__(self, *args: Any, partners: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["with_visit"].choices = [("", "Choose a visit"), *partners]  # type: ignore[attr-defined]
+
+
+# The visits offered to swap carers with: planned ones needing as many carers, starting
+# within SWAP_OFFER_MINUTES of this one, the SWAP_OFFER_MOST nearest in time (a day of
+# hundreds of visits would otherwise offer every one in every row).
+SWAP_OFFER_MINUTES = 90
+SWAP_OFFER_MOST = 25
+
+
 @dataclass
 class MoveRow:
-    """One visit of a draft on the page, with its Move form (and the refusal, if it was just tried)."""
+    """One visit of a draft on the page, with its Move form, its Swap form (planned visits
+    with someone to swap with) and the refusal, if one of them was just tried."""
 
     visit: Visit
     carers: list[str]
     form: MoveForm
     error: str = ""
+    swap: SwapForm | None = None
+    swap_error: str = ""
 
 
 def _move_form(visit: Visit, carers: list[Carer], data: Any = None) -> MoveForm:
@@ -114,15 +134,47 @@ def _move_form(visit: Visit, carers: list[Carer], data: Any = None) -> MoveForm:
     )
 
 
+def _swap_partners(visit: Visit, visits: list[Visit]) -> list[tuple[int, str]]:
+    """(id, label) of the visits ``visit`` may swap carers with, by time."""
+    mine = sorted(a.carer_id for a in visit.assignments.all())
+    if visit.planned_start is None or not mine:
+        return []
+    near = []
+    for other in visits:
+        theirs = sorted(a.carer_id for a in other.assignments.all())
+        if other.pk == visit.pk or other.planned_start is None or len(theirs) != len(mine) or theirs == mine:
+            continue
+        apart = abs((other.planned_start - visit.planned_start).total_seconds()) / 60
+        if apart <= SWAP_OFFER_MINUTES:
+            near.append((apart, other))
+    near.sort(key=lambda pair: (pair[0], pair[1].pk))
+    chosen = sorted((other for _, other in near[:SWAP_OFFER_MOST]), key=lambda v: (v.planned_start, v.pk))
+    return [(other.pk, _swap_label(other)) for other in chosen]
+
+
+def _swap_label(visit: Visit) -> str:
+    who = " and ".join(a.carer.staff.display_name for a in sorted(visit.assignments.all(), key=lambda a: a.position))
+    at = timezone.localtime(visit.planned_start).strftime("%H:%M") if visit.planned_start else ""
+    return f"{at} {visit.customer.full_name}, {visit.pattern.label.lower()} ({who})"
+
+
+def _swap_form(visit: Visit, visits: list[Visit], data: Any = None) -> SwapForm | None:
+    partners = _swap_partners(visit, visits)
+    return SwapForm(data, partners=partners, auto_id=f"swap-{visit.pk}-%s") if partners else None
+
+
 def _move_rows(schedule: Schedule, tried: MoveRow | None) -> list[MoveRow]:
     carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
+    visits = list(selectors.schedule_visits(schedule=schedule))
     rows = []
-    for visit in selectors.schedule_visits(schedule=schedule):
+    for visit in visits:
         if tried is not None and tried.visit.pk == visit.pk:
+            if tried.swap is None:
+                tried.swap = _swap_form(visit, visits)
             rows.append(tried)
             continue
         names = [a.carer.staff.display_name for a in visit.assignments.all()]
-        rows.append(MoveRow(visit=visit, carers=names, form=_move_form(visit, carers)))
+        rows.append(MoveRow(visit=visit, carers=names, form=_move_form(visit, carers), swap=_swap_form(visit, visits)))
     return rows
 
 
@@ -293,6 +345,42 @@ def schedule_visit_move(request: ConsoleRequest, staff: StaffMember, schedule_id
         request,
         f"Moved: {visit.customer.full_name}'s {visit.pattern.label.lower()} is now at "
         f"{timezone.localtime(moved.planned_start or visit.preferred_start):%H:%M} with {who}. "
+        "The figures above are worked out again.",
+    )
+    return redirect(reverse("console:schedule-detail", args=[schedule.pk]) + f"#visit-{visit.pk}")
+
+
+@require_POST
+@staff_required
+def schedule_visit_swap(request: ConsoleRequest, staff: StaffMember, schedule_id: int, visit_id: int) -> HttpResponse:
+    schedule = _schedule_or_page(request, staff, schedule_id)
+    if isinstance(schedule, HttpResponse):
+        return schedule
+    try:
+        visit = selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
+    except NotFound:
+        return not_found(request, staff, "There is no such visit in this plan.")
+    visits = list(selectors.schedule_visits(schedule=schedule))
+    form = SwapForm(request.POST, partners=_swap_partners(visit, visits), auto_id=f"swap-{visit.pk}-%s")
+    names = [a.carer.staff.display_name for a in visit.assignments.all()]
+    carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
+    tried = MoveRow(visit=visit, carers=names, form=_move_form(visit, carers), swap=form)
+    if not form.is_valid():
+        tried.swap_error = "Choose the visit to swap carers with."
+        return _detail(request, staff, schedule, tried=tried, status=400)
+    try:
+        other = selectors.schedule_visit_get(schedule=schedule, visit_id=form.cleaned_data["with_visit"])
+        pair = adjust.draft_visits_swap(visit=visit, other=other, actor=staff)
+    except DomainError as exc:
+        tried.swap_error = exc.message
+        return _detail(request, staff, schedule, tried=tried, status=exc.status)
+    mine, theirs = (
+        " and ".join(a.carer.staff.display_name for a in v.assignments.select_related("carer__staff")) for v in pair
+    )
+    messages.success(
+        request,
+        f"Swapped: {visit.customer.full_name}'s {visit.pattern.label.lower()} is now with {mine}, and "
+        f"{other.customer.full_name}'s {other.pattern.label.lower()} with {theirs}, each at the same time. "
         "The figures above are worked out again.",
     )
     return redirect(reverse("console:schedule-detail", args=[schedule.pk]) + f"#visit-{visit.pk}")

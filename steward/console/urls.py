@@ -38,6 +38,11 @@ urlpatterns = [
         schedule_views.schedule_visit_move,
         name="schedule-visit-move",
     ),
+    path(
+        "console/schedule/<int:schedule_id>/visits/<int:visit_id>/swap/",
+        schedule_views.schedule_visit_swap,
+        name="schedule-visit-swap",
+    ),
     path("console/transfers/", transfer_views.transfer_list, name="transfers"),
     path("console/transfers/new/", transfer_views.transfer_new, name="transfer-new"),
     path("console/transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),

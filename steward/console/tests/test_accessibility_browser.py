@@ -276,7 +276,7 @@ def _plan_too_many_days(page: Page, base: str, ids: dict[str, int]) -> None:
 def _move_does_not_fit(page: Page, base: str, ids: dict[str, int]) -> None:
     page.goto(f"{base}/console/schedule/{ids['schedule']}/")
     row = page.locator("tr", has_text="Help getting up (sweep)")
-    row.locator("summary").click()
+    row.locator("summary", has_text="Move").click()
     row.get_by_label("Starts at").fill("23:00")
     row.get_by_role("button", name="Move this visit").click()
     expect(page.get_by_role("alert")).to_contain_text("outside the times")
