@@ -314,16 +314,26 @@ def schedule_publish(request: ConsoleRequest, staff: StaffMember, schedule_id: i
     return redirect("console:schedule-detail", schedule_id=schedule.pk)
 
 
-@require_POST
-@staff_required
-def schedule_visit_move(request: ConsoleRequest, staff: StaffMember, schedule_id: int, visit_id: int) -> HttpResponse:
+def _visit_or_page(
+    request: ConsoleRequest, staff: StaffMember, schedule_id: int, visit_id: int
+) -> tuple[Schedule, Visit] | HttpResponse:
+    """The plan (if ``staff`` may see it) and one of its visits, or the page saying why not."""
     schedule = _schedule_or_page(request, staff, schedule_id)
     if isinstance(schedule, HttpResponse):
         return schedule
     try:
-        visit = selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
+        return schedule, selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
     except NotFound:
         return not_found(request, staff, "There is no such visit in this plan.")
+
+
+@require_POST
+@staff_required
+def schedule_visit_move(request: ConsoleRequest, staff: StaffMember, schedule_id: int, visit_id: int) -> HttpResponse:
+    found = _visit_or_page(request, staff, schedule_id, visit_id)
+    if isinstance(found, HttpResponse):
+        return found
+    schedule, visit = found
     carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
     form = _move_form(visit, carers, request.POST)
     tried = MoveRow(visit=visit, carers=[a.carer.staff.display_name for a in visit.assignments.all()], form=form)
@@ -353,13 +363,10 @@ def schedule_visit_move(request: ConsoleRequest, staff: StaffMember, schedule_id
 @require_POST
 @staff_required
 def schedule_visit_swap(request: ConsoleRequest, staff: StaffMember, schedule_id: int, visit_id: int) -> HttpResponse:
-    schedule = _schedule_or_page(request, staff, schedule_id)
-    if isinstance(schedule, HttpResponse):
-        return schedule
-    try:
-        visit = selectors.schedule_visit_get(schedule=schedule, visit_id=visit_id)
-    except NotFound:
-        return not_found(request, staff, "There is no such visit in this plan.")
+    found = _visit_or_page(request, staff, schedule_id, visit_id)
+    if isinstance(found, HttpResponse):
+        return found
+    schedule, visit = found
     visits = list(selectors.schedule_visits(schedule=schedule))
     form = SwapForm(request.POST, partners=_swap_partners(visit, visits), auto_id=f"swap-{visit.pk}-%s")
     names = [a.carer.staff.display_name for a in visit.assignments.all()]
