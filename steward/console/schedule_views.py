@@ -12,6 +12,7 @@ organisation's runs and schedules read as not found. Every change goes through
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from steward.visits.permissions import can_plan
 from steward.visits.reports import schedule_report
 
 from .access import ConsoleRequest, not_found, page, remember_planner, staff_required
+from .forms import PlainSelect
 
 PROGRESS_POLL_SECONDS = 2
 FINISHED = (ScheduleRun.Status.DONE, ScheduleRun.Status.FAILED)
@@ -65,14 +67,15 @@ TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 class MoveForm(forms.Form):
     """Who goes to one visit of a draft, and when: the carers offered are those working that day."""
 
-    carer = forms.TypedChoiceField(label="Carer", coerce=int)
-    second_carer = forms.TypedChoiceField(label="Second carer", coerce=int, required=False, empty_value=None)
+    carer = forms.TypedChoiceField(label="Carer", coerce=int, widget=PlainSelect)
+    second_carer = forms.TypedChoiceField(
+        label="Second carer", coerce=int, required=False, empty_value=None, widget=PlainSelect
+    )
     start = forms.TimeField(label="Starts at", widget=TIME_INPUT)
 
-    def __init__(self, *args: Any, carers: list[Carer], needs_two: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], needs_two: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.needs_two = needs_two
-        choices = [(c.pk, c.staff.display_name) for c in carers]
         self.fields["carer"].choices = [("", "Choose a carer"), *choices]  # type: ignore[attr-defined]
         if needs_two:
             self.fields["carer"].label = "First carer"
@@ -91,7 +94,7 @@ class MoveForm(forms.Form):
 class SwapForm(forms.Form):
     """The other visit of a draft whose carers this one's trade places with."""
 
-    with_visit = forms.TypedChoiceField(label="Swap carers with", coerce=int)
+    with_visit = forms.TypedChoiceField(label="Swap carers with", coerce=int, widget=PlainSelect)
 
     def __init__(self, *args: Any, partners: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,7 +121,12 @@ class MoveRow:
     swap_error: str = ""
 
 
-def _move_form(visit: Visit, carers: list[Carer], data: Any = None) -> MoveForm:
+def _carer_choices(carers: list[Carer]) -> list[tuple[int, str]]:
+    """The carers offered in Move forms (worked out once for a page of many forms)."""
+    return [(c.pk, c.staff.display_name) for c in carers]
+
+
+def _move_form(visit: Visit, choices: list[tuple[int, str]], data: Any = None) -> MoveForm:
     parts = list(visit.assignments.all())
     initial: dict[str, Any] = {
         "start": timezone.localtime(visit.planned_start or visit.preferred_start).time(),
@@ -127,54 +135,71 @@ def _move_form(visit: Visit, carers: list[Carer], data: Any = None) -> MoveForm:
     }
     return MoveForm(
         data,
-        carers=carers,
+        choices=choices,
         needs_two=visit.pattern.carers_needed == 2,
         initial=initial,
         auto_id=f"move-{visit.pk}-%s",
     )
 
 
-def _swap_partners(visit: Visit, visits: list[Visit]) -> list[tuple[int, str]]:
-    """(id, label) of the visits ``visit`` may swap carers with, by time."""
-    mine = sorted(a.carer_id for a in visit.assignments.all())
-    if visit.planned_start is None or not mine:
-        return []
-    near = []
-    for other in visits:
-        theirs = sorted(a.carer_id for a in other.assignments.all())
-        if other.pk == visit.pk or other.planned_start is None or len(theirs) != len(mine) or theirs == mine:
-            continue
-        apart = abs((other.planned_start - visit.planned_start).total_seconds()) / 60
-        if apart <= SWAP_OFFER_MINUTES:
-            near.append((apart, other))
-    near.sort(key=lambda pair: (pair[0], pair[1].pk))
-    chosen = sorted((other for _, other in near[:SWAP_OFFER_MOST]), key=lambda v: (v.planned_start, v.pk))
-    return [(other.pk, _swap_label(other)) for other in chosen]
+class SwapOffers:
+    """Which visits of a draft each planned visit may swap carers with: planned visits
+    needing as many carers, with other carers, near in time. Built once for the page from
+    the draft's visits (sorted by start), so each row costs a look-up, not a pass over
+    the day."""
 
+    def __init__(self, visits: list[Visit]) -> None:
+        planned = [v for v in visits if v.planned_start is not None and v.assignments.all()]
+        planned.sort(key=lambda v: (v.planned_start, v.pk))
+        self.visits = planned
+        self.starts = [v.planned_start.timestamp() for v in planned]  # type: ignore[union-attr]
+        self.carers = {v.pk: sorted(a.carer_id for a in v.assignments.all()) for v in planned}
+        self.labels: dict[int, str] = {}
 
-def _swap_label(visit: Visit) -> str:
-    who = " and ".join(a.carer.staff.display_name for a in sorted(visit.assignments.all(), key=lambda a: a.position))
-    at = timezone.localtime(visit.planned_start).strftime("%H:%M") if visit.planned_start else ""
-    return f"{at} {visit.customer.full_name}, {visit.pattern.label.lower()} ({who})"
+    def partners(self, visit: Visit) -> list[tuple[int, str]]:
+        """(id, label) of the visits ``visit`` may swap carers with, by time."""
+        mine = self.carers.get(visit.pk)
+        if not mine or visit.planned_start is None:
+            return []
+        at, reach = visit.planned_start.timestamp(), SWAP_OFFER_MINUTES * 60
+        low, high = bisect.bisect_left(self.starts, at - reach), bisect.bisect_right(self.starts, at + reach)
+        near = [
+            (abs(self.starts[i] - at), other)
+            for i in range(low, high)
+            if (other := self.visits[i]).pk != visit.pk
+            and len(theirs := self.carers[other.pk]) == len(mine)
+            and theirs != mine
+        ]
+        near.sort(key=lambda pair: (pair[0], pair[1].pk))
+        chosen = sorted((other for _, other in near[:SWAP_OFFER_MOST]), key=lambda v: (v.planned_start, v.pk))
+        return [(other.pk, self.label(other)) for other in chosen]
 
+    def label(self, visit: Visit) -> str:
+        if visit.pk not in self.labels:
+            parts = sorted(visit.assignments.all(), key=lambda a: a.position)
+            who = " and ".join(a.carer.staff.display_name for a in parts)
+            at = timezone.localtime(visit.planned_start).strftime("%H:%M")
+            self.labels[visit.pk] = f"{at} {visit.customer.full_name}, {visit.pattern.label.lower()} ({who})"
+        return self.labels[visit.pk]
 
-def _swap_form(visit: Visit, visits: list[Visit], data: Any = None) -> SwapForm | None:
-    partners = _swap_partners(visit, visits)
-    return SwapForm(data, partners=partners, auto_id=f"swap-{visit.pk}-%s") if partners else None
+    def form(self, visit: Visit, data: Any = None) -> SwapForm | None:
+        partners = self.partners(visit)
+        return SwapForm(data, partners=partners, auto_id=f"swap-{visit.pk}-%s") if partners else None
 
 
 def _move_rows(schedule: Schedule, tried: MoveRow | None) -> list[MoveRow]:
-    carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
+    choices = _carer_choices(selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day))
     visits = list(selectors.schedule_visits(schedule=schedule))
+    offers = SwapOffers(visits)
     rows = []
     for visit in visits:
         if tried is not None and tried.visit.pk == visit.pk:
             if tried.swap is None:
-                tried.swap = _swap_form(visit, visits)
+                tried.swap = offers.form(visit)
             rows.append(tried)
             continue
         names = [a.carer.staff.display_name for a in visit.assignments.all()]
-        rows.append(MoveRow(visit=visit, carers=names, form=_move_form(visit, carers), swap=_swap_form(visit, visits)))
+        rows.append(MoveRow(visit=visit, carers=names, form=_move_form(visit, choices), swap=offers.form(visit)))
     return rows
 
 
@@ -335,7 +360,7 @@ def schedule_visit_move(request: ConsoleRequest, staff: StaffMember, schedule_id
         return found
     schedule, visit = found
     carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
-    form = _move_form(visit, carers, request.POST)
+    form = _move_form(visit, _carer_choices(carers), request.POST)
     tried = MoveRow(visit=visit, carers=[a.carer.staff.display_name for a in visit.assignments.all()], form=form)
     if not form.is_valid():
         tried.error = "Choose the carer and the start time."
@@ -368,10 +393,10 @@ def schedule_visit_swap(request: ConsoleRequest, staff: StaffMember, schedule_id
         return found
     schedule, visit = found
     visits = list(selectors.schedule_visits(schedule=schedule))
-    form = SwapForm(request.POST, partners=_swap_partners(visit, visits), auto_id=f"swap-{visit.pk}-%s")
+    form = SwapForm(request.POST, partners=SwapOffers(visits).partners(visit), auto_id=f"swap-{visit.pk}-%s")
     names = [a.carer.staff.display_name for a in visit.assignments.all()]
     carers = selectors.carers_working(organisation_id=schedule.organisation_id, day=schedule.day)
-    tried = MoveRow(visit=visit, carers=names, form=_move_form(visit, carers), swap=form)
+    tried = MoveRow(visit=visit, carers=names, form=_move_form(visit, _carer_choices(carers)), swap=form)
     if not form.is_valid():
         tried.swap_error = "Choose the visit to swap carers with."
         return _detail(request, staff, schedule, tried=tried, status=400)
