@@ -20,8 +20,15 @@ $(VENV)/.installed: requirements.lock
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@touch $@
 
+# The care engine compiled with mypyc (about three times faster, the same plans); rebuilt
+# when its source changes. Without a C compiler it says so and stays pure Python.
+ENGINE := steward/scheduling/care_solver
+$(ENGINE).compiled: $(ENGINE).py $(VENV)/.installed
+	@echo "Compiling the care engine with mypyc (about a minute, once)..."
+	@$(BIN)/python -c "import sys; from steward.scheduling.compiled import main; sys.exit(main([]))"
+
 .PHONY: install
-install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+install: $(VENV)/.installed $(ENGINE).compiled ## Create .venv, install the pinned dependencies, compile the care engine
 
 .PHONY: migrate
 migrate: install ## Apply database migrations
@@ -80,3 +87,4 @@ lock: ## Re-pin dependencies after editing requirements*.in
 .PHONY: clean
 clean: ## Remove the virtualenv and the local SQLite database
 	rm -rf $(VENV) var
+	rm -f steward/scheduling/*.so $(ENGINE).compiled

@@ -17,3 +17,9 @@ The domain (care agreements, carers, published schedules, check-ins) lives in
 ``steward.care`` and ``steward.visits``, which build a ``CareProblem`` from the
 database and store the plan.
 """
+
+from steward.scheduling.compiled import remove_stale_build
+
+# Before any engine module is imported: a compiled engine older than its source would
+# otherwise shadow it (see ``compiled``).
+remove_stale_build()

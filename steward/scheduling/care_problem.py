@@ -61,6 +61,10 @@ class CarerDay:
     break_latest: int | None = None
     name: str = ""
 
+    def __post_init__(self) -> None:
+        # Any collection of skills will do for the caller; the compiled engine reads a frozenset.
+        object.__setattr__(self, "skills", frozenset(self.skills))
+
 
 @dataclass(frozen=True)
 class VisitNeed:
@@ -80,6 +84,17 @@ class VisitNeed:
     excluded_carers: frozenset[int] = frozenset()
     customer: int | None = None
     label: str = ""
+
+    def __post_init__(self) -> None:
+        # Callers may give lists or sets; the engine, compiled with mypyc, checks that each
+        # field is the declared type, so they are made that type here, once.
+        object.__setattr__(self, "preferred", (self.preferred[0], self.preferred[1]))
+        object.__setattr__(self, "acceptable", (self.acceptable[0], self.acceptable[1]))
+        object.__setattr__(self, "gap", (self.gap[0], self.gap[1]))
+        object.__setattr__(self, "skills", frozenset(self.skills))
+        object.__setattr__(self, "usual_carers", tuple(self.usual_carers))
+        object.__setattr__(self, "preferred_carers", frozenset(self.preferred_carers))
+        object.__setattr__(self, "excluded_carers", frozenset(self.excluded_carers))
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,18 @@ class CareProblem:
     visits: tuple[VisitNeed, ...]
     travel: dict[str, list[list[int]]]  # profile -> minutes[from place][to place]
     weights: Weights = field(default_factory=Weights)
+
+    def __post_init__(self) -> None:
+        # As VisitNeed: the declared types, whatever sequences the caller built.
+        object.__setattr__(self, "carers", tuple(self.carers))
+        object.__setattr__(self, "visits", tuple(self.visits))
+        travel = {
+            profile: matrix
+            if isinstance(matrix, list) and all(isinstance(row, list) for row in matrix)
+            else [list(row) for row in matrix]
+            for profile, matrix in self.travel.items()
+        }
+        object.__setattr__(self, "travel", travel)
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,11 @@ class CareSearch:
         # Visits no plan can hold (skills, exclusions, shifts): never searched for.
         self.hopeless = {v for v in range(self.n_visits) if structural(self, v) is not None}
 
+    def forget_first(self) -> None:
+        # A method, not an assignment in the caller: there mypy would narrow the attribute
+        # to None for the rest of the round, and the compiled engine (mypyc) checks that.
+        self.first_to_insert = None
+
     def _rows(self, ids) -> list[int]:
         index = {c.id: r for r, c in enumerate(self.problem.carers)}
         return [index[i] for i in ids if i in index]
@@ -599,7 +604,7 @@ class CareSearch:
                     if len(found) >= 3 * limit:
                         break
                     if len(found) >= limit:
-                        kth = sorted(found)[limit - 1][0]
+                        kth = float(sorted(found)[limit - 1][0])  # a float throughout, for mypyc
         found.sort()
         return found if limit is None else found[:limit]
 
@@ -1246,7 +1251,7 @@ def _improve(
             destroy = _unplaced_removal
             q = max(q, UNPLACED_FOCUS_REMOVE)
         unplaced_set = set(unplaced_before)
-        search.first_to_insert = None
+        search.forget_first()
         removed = destroy(search, q, rng)
         keep = {
             v: r
