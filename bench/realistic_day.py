@@ -47,6 +47,7 @@ from steward.scheduling.care_baseline import solve_by_hand, solve_staff_first
 from steward.scheduling.care_check import CareMetrics, check_care_plan, plan_metrics
 from steward.scheduling.care_problem import CarePlan, CareProblem, CarerDay, Sync, VisitNeed
 from steward.scheduling.care_solver import solve_care
+from steward.scheduling.compiled import is_compiled
 
 AREA_KM = 15.0
 ROAD_FACTOR = 1.3
@@ -399,6 +400,7 @@ def main() -> int:
         f"A realistic day ({len(generate(seeds[0]).carers)} carers, {len(generate(seeds[0]).visits)} visits) — "
         f"care engine with {budget}, search seed(s) {','.join(map(str, search_seeds))}; "
         f"{platform.python_implementation()} {platform.python_version()}, "
+        f"engine {'compiled with mypyc' if is_compiled() else 'pure Python (not compiled: run make install)'}, "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} → {load_after[0]:.2f}"
         + load_words(load_before[0], load_after[0])
     )
