@@ -93,13 +93,13 @@ def build(package: Path = HERE) -> bool:
     remove_build(package)
     root = package.parents[1]  # the project: the module is steward.scheduling.care_solver
     relative = _source(package).relative_to(root).as_posix()
-    script = (
-        "from setuptools import setup\n"
-        "from mypyc.build import mypycify\n"
-        "setup(name='steward_engine', packages=[], py_modules=[],\n"
-        f"      ext_modules=mypycify([{relative!r}], opt_level='3'))\n"
-    )
     with tempfile.TemporaryDirectory() as build_dir:
+        script = (
+            "from setuptools import setup\n"
+            "from mypyc.build import mypycify\n"
+            "setup(name='steward_engine', packages=[], py_modules=[],\n"
+            f"      ext_modules=mypycify([{relative!r}], opt_level='3', target_dir={build_dir!r}))\n"
+        )
         done = subprocess.run(  # noqa: S603 - our own interpreter on our own source
             [sys.executable, "-c", script, "build_ext", "--build-lib", build_dir, "--build-temp", build_dir],
             cwd=root,
@@ -107,8 +107,8 @@ def build(package: Path = HERE) -> bool:
             text=True,
             check=False,
         )
-        made = list(Path(build_dir).rglob(f"{MODULE}*"))
-        if done.returncode != 0 or not any(p.suffix in (".so", ".pyd") for p in made):
+        made = [p for p in Path(build_dir).rglob(f"{MODULE}*") if p.suffix in (".so", ".pyd")]
+        if done.returncode != 0 or not made:
             print(
                 "The care engine could not be compiled (it runs as pure Python, about three times slower):\n"
                 + (done.stderr or done.stdout)[-2000:],
@@ -116,10 +116,7 @@ def build(package: Path = HERE) -> bool:
             )
             return False
         for path in made:
-            if path.suffix in (".so", ".pyd"):
-                shutil.copy2(path, package / path.name)
-    # mypyc leaves its generated C beside the project; it is not needed once built.
-    shutil.rmtree(root / "build", ignore_errors=True)
+            shutil.copy2(path, package / path.name)
     _record(package).write_text(source_digest(package) + "\n")
     return True
 
