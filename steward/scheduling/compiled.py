@@ -71,7 +71,15 @@ def remove_stale_build(package: Path = HERE) -> bool:
     record = _record(package)
     if record.exists() and record.read_text().strip() == source_digest(package):
         return False
-    remove_build(package)
+    try:
+        remove_build(package)
+    except OSError as exc:  # e.g. an installation the process may not write to
+        warnings.warn(
+            f"The compiled care engine is older than care_solver.py and could not be removed ({exc}); "
+            "run `make install` to compile it again.",
+            stacklevel=2,
+        )
+        return False
     warnings.warn(
         "The compiled care engine was built from an older care_solver.py and was removed; "
         "the engine runs as pure Python until `make install` compiles it again.",

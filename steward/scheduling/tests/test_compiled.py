@@ -43,6 +43,19 @@ def test_a_build_of_another_source_is_removed_with_a_warning(tmp_path: Path, rec
     assert (package / "care_solver.py").exists() and (package / "care_check.py").exists()
 
 
+def test_a_stale_build_that_cannot_be_removed_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = _package(tmp_path, record="0" * 64)
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.warns(UserWarning, match="could not be removed .*read-only.*run `make install`"):
+        assert compiled.remove_stale_build(package) is False
+
+
 def test_the_compiled_engine_plans_exactly_as_its_source() -> None:
     if not compiled.is_compiled():
         pytest.skip("the care engine is not compiled here (`make install` compiles it; it needs a C compiler)")
