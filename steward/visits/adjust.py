@@ -548,11 +548,8 @@ def draft_visits_swap(
         visits = schedule_visits(schedule=schedule)
         pair = (_movable(visits, visit), _movable(visits, other))
         draft = _draft_of(schedule, visits)
-        built = build_care_problem(
-            organisation=schedule.organisation, day=schedule.day, travel_matrix=travel_matrix, run=schedule.run
-        )
-        needs = (_need(built, pair[0]), _need(built, pair[1]))
-        old = (draft.parts.get(needs[0].key, []), draft.parts.get(needs[1].key, []))
+        # What refuses the swap on its face, before the day's problem is built (the dear part).
+        old = tuple(draft.parts.get(visit_key(v.pattern_id, schedule.day), []) for v in pair)
         for v, parts in zip(pair, old, strict=True):
             if not parts:
                 raise Conflict(
@@ -562,7 +559,7 @@ def draft_visits_swap(
                 )
         if len(old[0]) != len(old[1]):
             raise InvalidInput(
-                "One of these visits needs two carers and the other one: their carers cannot be swapped.",
+                "One of these visits needs two carers and the other needs one: their carers cannot be swapped.",
                 code="different_number_of_carers",
             )
         carers = ([p.carer for p in old[0]], [p.carer for p in old[1]])
@@ -570,6 +567,10 @@ def draft_visits_swap(
             raise InvalidInput(
                 "These visits already have the same carers: there is nothing to swap.", code="same_carers"
             )
+        built = build_care_problem(
+            organisation=schedule.organisation, day=schedule.day, travel_matrix=travel_matrix, run=schedule.run
+        )
+        needs = (_need(built, pair[0]), _need(built, pair[1]))
         before_plan = _plan(built.problem, draft)
         for need, parts, given in ((needs[0], old[0], carers[1]), (needs[1], old[1], carers[0])):
             draft.parts[need.key] = [
